@@ -1,0 +1,7 @@
+export { loadConfig } from './load-config.ts'
+export type { LoadConfigOptions } from './load-config.ts'
+export { InvalidConfigError } from './errors.ts'
+export type { ConfigIssue } from './errors.ts'
+export { NON_CONFIG_ENV_VARS } from './env-vars.ts'
+export { ShieldwallConfigSchema, defaultDataDir, LOG_LEVELS } from './schema.ts'
+export type { ShieldwallConfig, ShieldwallConfigInput, LogLevel } from './schema.ts'

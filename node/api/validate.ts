@@ -1,0 +1,32 @@
+import { validator } from 'hono/validator'
+import type { z } from 'zod'
+import { apiError } from './errors.ts'
+
+function describe(error: z.ZodError): { field?: string; message: string } {
+  const issue = error.issues[0]
+  const field = issue.path.join('.')
+  return field === '' ? { message: issue.message } : { field, message: `field "${field}": ${issue.message}` }
+}
+
+/** Validates at the edge: handlers only ever see parsed, typed input; a bad request names its field. */
+export function jsonBody<S extends z.ZodType>(schema: S) {
+  return validator('json', (value) => {
+    const parsed = schema.safeParse(value)
+    if (!parsed.success) {
+      const { field, message } = describe(parsed.error)
+      throw apiError(400, message, field)
+    }
+    return parsed.data as z.output<S>
+  })
+}
+
+export function queryParams<S extends z.ZodType>(schema: S) {
+  return validator('query', (value) => {
+    const parsed = schema.safeParse(value)
+    if (!parsed.success) {
+      const { field, message } = describe(parsed.error)
+      throw apiError(400, message, field)
+    }
+    return parsed.data as z.output<S>
+  })
+}

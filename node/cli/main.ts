@@ -1,0 +1,175 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { loadConfig, type ShieldwallConfig } from '../../config/index.ts'
+import { loadOrCreateIdentity } from '../../crypto/identity/node-identity.ts'
+import { TOKEN_FILE } from '../api/api-token.ts'
+import { ShieldwallNode, VERSION, type ApiEndpointFile } from '../shieldwall-node.ts'
+
+const USAGE = `shieldwall ${VERSION}: federated peer-to-peer defense daemon
+
+usage:
+  shieldwall start [--config FILE] [--data-dir DIR] [--api HOST:PORT] [--listen MULTIADDR]...
+                   [--bootstrap MULTIADDR]... [--name NODE_NAME] [--log-level LEVEL]
+  shieldwall keygen [--config FILE] [--data-dir DIR]     create (or show) this node's identity
+  shieldwall status [--config FILE] [--data-dir DIR] [--json]   ask the running node for its status
+
+Configuration: defaults < config file (--config or SHIELDWALL_CONFIG) < SHIELDWALL_* variables < flags.
+`
+
+const OPERATOR_ERRORS = new Set([
+  'InsecureKeyFileError',
+  'InvalidKeyFileError',
+  'StoreOpenError',
+  'InsecureTokenFileError',
+])
+
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+const COMMON = {
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** `--api 127.0.0.1:7420`, `--api [::1]:7420`, `--api :7420` */
+export function parseHostPort(text: string): { host?: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text)
+  if (m === null) throw new UsageError(`--api ${text}: expected HOST:PORT, e.g. 127.0.0.1:7420 or [::1]:7420`)
+  const port = Number(m[3])
+  if (port > 65535) throw new UsageError(`--api ${text}: port must be 0..65535`)
+  const host = m[1] ?? m[2]
+  return host === '' ? { port } : { host, port }
+}
+
+function configFrom(values: Record<string, unknown>): ShieldwallConfig {
+  const cli: Record<string, unknown> = {}
+  const set = (path: string[], value: unknown) => {
+    let o = cli
+    for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>
+    o[path.at(-1) as string] = value
+  }
+  if (values['data-dir'] !== undefined) set(['dataDir'], values['data-dir'])
+  if (values.api !== undefined) {
+    const { host, port } = parseHostPort(values.api as string)
+    if (host !== undefined) set(['api', 'host'], host)
+    set(['api', 'port'], port)
+  }
+  if (values.listen !== undefined) set(['p2p', 'listen'], values.listen)
+  if (values.bootstrap !== undefined) set(['p2p', 'bootstrap'], values.bootstrap)
+  if (values.name !== undefined) set(['nodeName'], values.name)
+  if (values['log-level'] !== undefined) set(['log', 'level'], values['log-level'])
+  return loadConfig({ file: values.config as string | undefined, env: process.env, cli })
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...COMMON,
+      api: { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      bootstrap: { type: 'string', multiple: true },
+      name: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  })
+  if (values.help) return void process.stdout.write(USAGE)
+  const config = configFrom(values)
+  const node = new ShieldwallNode(config)
+  await node.start()
+  if (node.apiToken.created) {
+    // Shown once, on the terminal (or the service's journal): it is not logged anywhere else.
+    process.stderr.write(
+      `\nAPI token (shown once; also in ${node.apiToken.path}, mode 0600):\n\n  ${node.apiToken.token}\n\n`,
+    )
+  }
+  process.stdout.write(
+    JSON.stringify({ event: 'ready', peerId: node.peerId, api: node.apiUrl, addresses: node.addresses() }) +
+      '\n',
+  )
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    node.log.info({ signal }, 'shutting down')
+    const force = setTimeout(() => {
+      node.log.error('shutdown took over 10 s; exiting')
+      process.exit(1)
+    }, 10_000).unref()
+    await node.stop()
+    clearTimeout(force)
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+async function keygen(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: COMMON })
+  if (values.help) return void process.stdout.write(USAGE)
+  const config = configFrom(values)
+  const identity = await loadOrCreateIdentity(config.dataDir)
+  process.stdout.write(
+    JSON.stringify({ peerId: identity.peerIdString, created: identity.created, path: identity.path }) + '\n',
+  )
+}
+
+async function status(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { ...COMMON, json: { type: 'boolean' } } })
+  if (values.help) return void process.stdout.write(USAGE)
+  const config = configFrom(values)
+  let endpoint: ApiEndpointFile
+  try {
+    endpoint = JSON.parse(await readFile(join(config.dataDir, 'api.json'), 'utf8'))
+  } catch {
+    throw new UsageError(`no running node found for data dir ${config.dataDir} (no api.json); is it started?`)
+  }
+  const token = config.api.token ?? (await readFile(join(config.dataDir, TOKEN_FILE), 'utf8')).trim()
+  const res = await fetch(`${endpoint.url}/api/defense/network/status`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(5000),
+  })
+  const body = (await res.json()) as Record<string, unknown>
+  if (!res.ok) throw new UsageError(`status failed: ${res.status} ${JSON.stringify(body)}`)
+  if (values.json) return void process.stdout.write(JSON.stringify(body, null, 2) + '\n')
+  const counts = body.counts as Record<string, unknown>
+  process.stdout.write(
+    [
+      `peer id:    ${body.peerId}`,
+      `api:        ${endpoint.url}`,
+      `addresses:  ${(body.addresses as string[]).join('\n            ')}`,
+      `peers:      ${counts.peers}`,
+      `alerts:     ${counts.alertsStored} stored, ${counts.alertsPublished} published, ${counts.alertsAccepted} received`,
+      `uptime:     ${body.uptimeSeconds} s`,
+    ].join('\n') + '\n',
+  )
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv
+  const commands: Record<string, (args: string[]) => Promise<void>> = { start, keygen, status }
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE)
+    return
+  }
+  if (command === '--version') return void process.stdout.write(VERSION + '\n')
+  const run = commands[command]
+  if (run === undefined) throw new UsageError(`unknown command "${command}"\n\n${USAGE}`)
+  await run(rest)
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.filename === process.argv[1]
+const viaShim = process.argv[1]?.endsWith('shieldwall.js') || process.argv[1]?.endsWith('/shieldwall')
+if (invokedDirectly || viaShim) {
+  main(process.argv.slice(2)).catch((err: Error & { code?: string }) => {
+    // Config and usage errors are the operator's to fix: say what is wrong, not where in our code.
+    const usage =
+      err.name === 'InvalidConfigError' || err.name === 'UsageError' || err.code?.startsWith('ERR_PARSE_ARGS')
+    const operatorFacing = usage || OPERATOR_ERRORS.has(err.name)
+    process.stderr.write(`shieldwall: ${operatorFacing ? err.message : (err.stack ?? err.message)}\n`)
+    process.exitCode = usage ? 2 : 1
+  })
+}

@@ -1,0 +1,83 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { identify, type Identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { prefixLogger } from '@libp2p/logger'
+import { memory } from '@libp2p/memory'
+import { ping, type Ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { scoreParams } from './gossip-scoring.ts'
+
+export type ShieldwallServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipSub
+  dht?: KadDHT
+}
+
+export type ShieldwallHost = Libp2p<ShieldwallServices>
+
+export interface HostInit {
+  privateKey: PrivateKey
+  listen: string[]
+  announce?: string[]
+  bootstrap?: string[]
+  dht?: { enabled: boolean; protocolPrefix: string }
+  maxConnections?: number
+  /** this node's opinion of a peer (reputation), folded into its gossipsub score */
+  appSpecificScore?: (peerId: string) => number
+  /** prefix of libp2p's own debug logs (`DEBUG=libp2p:*`), e.g. the node name */
+  logPrefix?: string
+}
+
+/**
+ * The libp2p host: TCP (and the in-process memory transport for the simulator), Noise, Yamux, identify, ping,
+ * gossipsub for alerts and a Kademlia DHT under our own protocol prefix so we never mix with the IPFS DHT.
+ */
+export async function createHost(init: HostInit): Promise<ShieldwallHost> {
+  const dht = init.dht ?? { enabled: true, protocolPrefix: '/shieldwall' }
+  const services: Record<string, unknown> = {
+    identify: identify(),
+    ping: ping(),
+    pubsub: gossipsub({
+      // Our envelopes carry their own signatures; gossipsub's StrictSign adds transport-level authorship.
+      globalSignaturePolicy: 'StrictSign',
+      // Identical bytes are the same message whoever relays them, so the id is their hash.
+      msgIdFn: (msg) => sha256(msg.data),
+      // A lone node must still be able to record and later serve its alerts.
+      allowPublishToZeroTopicPeers: true,
+      ignoreDuplicatePublishError: true,
+      emitSelf: false,
+      fallbackToFloodsub: false,
+      floodPublish: true,
+      maxInboundDataLength: 1024 * 1024,
+      ...scoreParams(init.appSpecificScore ?? (() => 0)),
+    }),
+  }
+  if (dht.enabled) {
+    services.dht = kadDHT({
+      protocol: `${dht.protocolPrefix}/kad/1.0.0`,
+      clientMode: false,
+      // Members may sit on private networks or loopback (the simulator); keep every address.
+      peerInfoMapper: passthroughMapper,
+      allowQueryWithZeroPeers: true,
+    })
+  }
+  const peerDiscovery = (init.bootstrap ?? []).length > 0 ? [bootstrap({ list: init.bootstrap ?? [] })] : []
+  return createLibp2p<ShieldwallServices>({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen, announce: init.announce ?? [] },
+    transports: [tcp(), memory()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: { maxConnections: init.maxConnections ?? 200 },
+    services: services as never,
+    ...(init.logPrefix !== undefined ? { logger: prefixLogger(init.logPrefix) } : {}),
+  })
+}
