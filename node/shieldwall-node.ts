@@ -105,15 +105,22 @@ export class ShieldwallNode {
     const sequence = new SequenceCounter(store)
     await sequence.open()
 
-    this.#host = await createHost({
-      privateKey: identity.privateKey,
-      listen: config.p2p.listen,
-      announce: config.p2p.announce,
-      bootstrap: config.p2p.bootstrap,
-      dht: config.p2p.dht,
-      maxConnections: config.p2p.maxConnections,
-      logPrefix: config.nodeName,
-    })
+    try {
+      this.#host = await createHost({
+        privateKey: identity.privateKey,
+        listen: config.p2p.listen,
+        announce: config.p2p.announce,
+        bootstrap: config.p2p.bootstrap,
+        dht: config.p2p.dht,
+        maxConnections: config.p2p.maxConnections,
+        logPrefix: config.nodeName,
+      })
+    } catch (err) {
+      const e = err as Error & { code?: string }
+      throw new ListenError(
+        `peer-to-peer transport cannot start on ${config.p2p.listen.join(', ')}: ${e.message}`,
+      )
+    }
     this.#alerts = alertService({ ...config.alerts })({
       pubsub: this.#host.services.pubsub,
       alerts: alertStore,
@@ -136,7 +143,13 @@ export class ShieldwallNode {
     const app = createApp(this, token, this.log.child({ component: 'api' }))
     const server = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s))
-      s.once('error', reject)
+      s.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new ListenError(
+            `control API cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'address already in use (is another node running? use --api HOST:PORT)' : err.message}`,
+          ),
+        ),
+      )
     })
     this.#server = server
     const address = server.address() as AddressInfo
@@ -251,6 +264,10 @@ export class ShieldwallNode {
       throw new NodeNotStartedError(`${what} is not available: the node is not started`)
     return value
   }
+}
+
+export class ListenError extends Error {
+  override name = 'ListenError'
 }
 
 export class NodeNotStartedError extends Error {

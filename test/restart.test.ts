@@ -53,3 +53,23 @@ describe('restarting a node', () => {
     }
   })
 })
+
+describe('start-up failures an operator can fix', () => {
+  it('names the API port that is taken, and leaves the store closed for the next try', async () => {
+    const first = await startTestNode()
+    const port = Number(new URL(first.apiUrl).port)
+    const dataDir = await tempDir()
+    try {
+      await expect(
+        startTestNode({ dataDir, cli: { api: { host: '127.0.0.1', port } } }),
+      ).rejects.toMatchObject({
+        name: 'ListenError',
+        message: expect.stringContaining(`127.0.0.1:${port}`),
+      })
+      const retry = await startTestNode({ dataDir })
+      await stopAndRemove(retry)
+    } finally {
+      await stopAndRemove(first)
+    }
+  })
+})

@@ -22,6 +22,7 @@ const OPERATOR_ERRORS = new Set([
   'InvalidKeyFileError',
   'StoreOpenError',
   'InsecureTokenFileError',
+  'ListenError',
 ])
 
 export class UsageError extends Error {
