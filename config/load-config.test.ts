@@ -52,6 +52,17 @@ describe('loadConfig', () => {
         maxPerSenderPerMinute: 120,
         maxMessageBytes: 16384,
       },
+      sources: [],
+      detect: {
+        threshold: 0.7,
+        maxTrackedIps: 200_000,
+        scenarios: {},
+        banGrowthFactor: 2,
+        maxBanSeconds: 604_800,
+        anomaly: { enabled: true, threshold: 0.65 },
+        stats: { enabled: true },
+        publishAlerts: true,
+      },
     })
     expect(ShieldwallConfigSchema.parse({})).toEqual(loadConfig({ env: {} }))
   })

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import * as z from 'zod'
+import { FORMATS } from '../node/ingest/parsers/index.ts'
 
 // Every object is strict so a typo in a key is an error instead of a silently ignored setting, and every
 // field has a default (or is optional) so `{}` parses to a complete config. Sections use `.prefault({})`
@@ -16,6 +17,12 @@ function int(min: number, max?: number) {
   const expected = max === undefined ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`
   const schema = z.int({ error: expected }).min(min, { error: expected })
   return max === undefined ? schema : schema.max(max, { error: expected })
+}
+
+/** A probability or confidence. */
+function fraction() {
+  const expected = 'a number from 0 to 1'
+  return z.number({ error: expected }).min(0, { error: expected }).max(1, { error: expected })
 }
 
 const multiaddr = z
@@ -86,6 +93,52 @@ export const AlertsSchema = z
     }
   })
 
+// Log formats the ingest parsers understand, plus `auto` (sniffed from the first lines of the file).
+export const SOURCE_FORMATS = ['auto', ...FORMATS] as const
+
+export const SourceSchema = z.strictObject({
+  path: z.string().min(1, { error: 'a path to a log file' }),
+  format: z.enum(SOURCE_FORMATS, { error: `one of ${SOURCE_FORMATS.join(', ')}` }).default('auto'),
+  // A new file is read from its end like `tail -F`: history is for `shieldwall detect`, not for live bans.
+  startAt: z.enum(['end', 'beginning']).default('end'),
+  /** syslog lines carry no time zone: minutes east of UTC of the logging host (default UTC) */
+  utcOffsetMinutes: z
+    .int()
+    .min(-14 * 60)
+    .max(14 * 60)
+    .optional(),
+})
+
+export const ScenarioParamsSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  capacity: int(0).optional(),
+  leakSeconds: z.number().positive({ error: 'a positive number of seconds' }).optional(),
+  banSeconds: int(1).optional(),
+  confidence: fraction().optional(),
+})
+
+export const DetectSchema = z.strictObject({
+  /** combined confidence at which findings become a decision (ban) */
+  threshold: fraction().default(0.7),
+  /** per-address state is capped; the least recently seen address is forgotten first */
+  maxTrackedIps: int(1000).default(200_000),
+  /** overrides of the built-in scenarios by name, e.g. { "ssh-bf": { "capacity": 3 } } */
+  scenarios: z.record(z.string(), ScenarioParamsSchema).default(() => ({})),
+  /** repeat offenders: each new decision multiplies the ban by this factor... */
+  banGrowthFactor: z.number().min(1).default(2),
+  /** ...up to this long */
+  maxBanSeconds: int(60).default(7 * 24 * 3600),
+  anomaly: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      threshold: fraction().default(0.65),
+    })
+    .prefault({}),
+  stats: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  /** publish each local decision to the network as a signed alert */
+  publishAlerts: z.boolean().default(true),
+})
+
 export const ShieldwallConfigSchema = z.strictObject({
   nodeName: z.string().min(1).optional(),
   dataDir: z
@@ -96,6 +149,8 @@ export const ShieldwallConfigSchema = z.strictObject({
   api: ApiSchema.prefault({}),
   p2p: P2pSchema.prefault({}),
   alerts: AlertsSchema.prefault({}),
+  sources: z.array(SourceSchema).default(() => []),
+  detect: DetectSchema.prefault({}),
 })
 
 export type ShieldwallConfig = z.output<typeof ShieldwallConfigSchema>

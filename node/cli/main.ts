@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { loadConfig, type ShieldwallConfig } from '../../config/index.ts'
+import { loadConfig, SOURCE_FORMATS, type ShieldwallConfig } from '../../config/index.ts'
+import { createDetectionEngine } from '../detect/create-engine.ts'
+import { replayFiles } from '../detect/replay.ts'
 import { loadOrCreateIdentity } from '../../crypto/identity/node-identity.ts'
 import { TOKEN_FILE } from '../api/api-token.ts'
 import { ShieldwallNode, VERSION, type ApiEndpointFile } from '../shieldwall-node.ts'
@@ -13,11 +15,15 @@ usage:
                    [--bootstrap MULTIADDR]... [--name NODE_NAME] [--log-level LEVEL]
   shieldwall keygen [--config FILE] [--data-dir DIR]     create (or show) this node's identity
   shieldwall status [--config FILE] [--data-dir DIR] [--json]   ask the running node for its status
+  shieldwall detect FILE... [--format auto|sshd|nginx|apache|nginx-error|apache-error|json|traefik|cowrie]
+                    [--config FILE] [--json]    replay logs through the detectors and print the decisions
 
 Configuration: defaults < config file (--config or SHIELDWALL_CONFIG) < SHIELDWALL_* variables < flags.
 `
 
 const OPERATOR_ERRORS = new Set([
+  'FormatDetectionError',
+  'UnknownFormatError',
   'InsecureKeyFileError',
   'InvalidKeyFileError',
   'StoreOpenError',
@@ -149,9 +155,51 @@ async function status(argv: string[]): Promise<void> {
   )
 }
 
+async function detect(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      format: { type: 'string', default: 'auto' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) return void process.stdout.write(USAGE)
+  if (positionals.length === 0) throw new UsageError('detect: give at least one log file')
+  const format = values.format as string
+  if (!(SOURCE_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`detect: --format ${format}: expected one of ${SOURCE_FORMATS.join(', ')}`)
+  }
+  const config = loadConfig({ file: values.config, env: process.env, cli: {} })
+  const result = await replayFiles(
+    positionals.map((path) => ({ path, format })),
+    createDetectionEngine(config.detect),
+  )
+  if (values.json) {
+    const { files: _, ...summary } = result
+    return void process.stdout.write(JSON.stringify(summary) + '\n')
+  }
+  for (const d of result.decisions) {
+    process.stdout.write(
+      `${d.last}  ban ${d.ip} for ${d.durationSeconds} s  ${d.scenario}  confidence ${d.confidence}\n` +
+        d.reasons.map((r) => `    ${r}\n`).join(''),
+    )
+  }
+  for (const f of result.files) {
+    process.stdout.write(
+      `${f.path} (${f.format}): ${f.lines} lines, ${f.parsed} events, ${f.unparsed} unparsed\n`,
+    )
+  }
+  process.stdout.write(
+    `${result.decisions.length} decisions; ${result.lines} lines in ${result.seconds} s (${result.linesPerSecond} lines/s)\n`,
+  )
+}
+
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
-  const commands: Record<string, (args: string[]) => Promise<void>> = { start, keygen, status }
+  const commands: Record<string, (args: string[]) => Promise<void>> = { start, keygen, status, detect }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE)
     return

@@ -18,6 +18,7 @@ export const EVENT_KINDS = [
   'http_request', // one access-log request line
   'http_auth_failure', // basic-auth / application login failure reported by the server
   'http_error', // error-log line about a client (denied, script not found, ...)
+  'http_rate_limited', // the web server itself throttled this client (nginx limit_req / limit_conn)
   // pushed / generic
   'generic_failure',
 ] as const

@@ -1,0 +1,31 @@
+import type { ShieldwallConfig } from '../../config/index.ts'
+import type { Detector, Finding } from './detector.ts'
+import { DetectionEngine } from './detection-engine.ts'
+import { Ensemble } from './ensemble.ts'
+import { ALL_SCENARIOS, ScenarioDetector } from './scenarios/scenario-detector.ts'
+
+export type DetectConfig = ShieldwallConfig['detect']
+
+/**
+ * The detectors an operator gets from `detect:` in config, wired to one ensemble. Live ingest and offline
+ * replay both build their engine here, so `shieldwall detect` predicts exactly what the daemon would do.
+ */
+export function createDetectionEngine(
+  config: DetectConfig,
+  extra: { detectors?: Detector[]; onFinding?: (f: Finding) => void } = {},
+): DetectionEngine {
+  const scenarios = new ScenarioDetector({ scenarios: config.scenarios, maxTrackedIps: config.maxTrackedIps })
+  const byName = new Map(ALL_SCENARIOS.map((s) => [s.name, s]))
+  const detectors: Detector[] = [scenarios, ...(extra.detectors ?? [])]
+  const ensemble = new Ensemble({
+    threshold: config.threshold,
+    maxTrackedIps: config.maxTrackedIps,
+    growth: { factor: config.banGrowthFactor, maxSeconds: config.maxBanSeconds },
+    scenarioBan: (name) => {
+      const spec = byName.get(name)
+      const override = config.scenarios[name]?.banSeconds
+      return { banSeconds: override ?? spec?.banSeconds ?? 4 * 3600, severity: spec?.severity ?? 'medium' }
+    },
+  })
+  return new DetectionEngine(detectors, ensemble, extra.onFinding)
+}

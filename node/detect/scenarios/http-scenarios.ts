@@ -1,0 +1,202 @@
+import type { SecurityEvent } from '../../ingest/event.ts'
+import { REQUEST_FLAGS as F } from './request-patterns.ts'
+import type { ScenarioSpec } from './scenario-spec.ts'
+
+const HOUR = 3600
+const SEC = 1000
+
+const isRequest = (e: SecurityEvent) => e.kind === 'http_request'
+const status = (e: SecurityEvent) => e.status ?? 0
+const route = (e: SecurityEvent) => {
+  const p = e.path ?? ''
+  const q = p.indexOf('?')
+  return q === -1 ? p : p.slice(0, q)
+}
+const failed = (e: SecurityEvent) => {
+  const s = status(e)
+  return s === 400 || s === 401 || s === 403 || s === 404 || s === 405 || s === 444
+}
+
+const common = { service: 'http' as const, quietMs: 60 * SEC, banSeconds: 4 * HOUR }
+
+export const HTTP_SCENARIOS: ScenarioSpec[] = [
+  {
+    ...common,
+    name: 'http-probing',
+    description: 'Path probing: more than 10 distinct paths answered 4xx, one leaking away every 10 s',
+    filter: (e, flags) => isRequest(e) && failed(e) && (flags & (F.staticAsset | F.declaredCrawler)) === 0,
+    distinct: route,
+    capacity: 10,
+    leakMs: 10 * SEC,
+    severity: 'medium',
+    confidence: 0.9,
+    unit: 'distinct paths answered 4xx',
+  },
+  {
+    ...common,
+    name: 'http-probing-slow',
+    description: 'Slower path probing: more than 6 distinct paths answered 404, one leaking away every 60 s',
+    filter: (e, flags) =>
+      isRequest(e) && status(e) === 404 && (flags & (F.staticAsset | F.declaredCrawler)) === 0,
+    distinct: route,
+    capacity: 6,
+    leakMs: 60 * SEC,
+    quietMs: 10 * 60 * SEC,
+    severity: 'medium',
+    confidence: 0.85,
+    unit: 'distinct paths answered 404',
+  },
+  {
+    ...common,
+    name: 'http-sensitive-files',
+    description: 'Requests for secrets and metadata (.env, .git, backups, shell histories)',
+    filter: (e, flags) => isRequest(e) && (flags & F.sensitiveFile) !== 0 && status(e) !== 200,
+    distinct: route,
+    capacity: 4,
+    leakMs: 5 * SEC,
+    severity: 'high',
+    confidence: 0.95,
+    unit: 'distinct sensitive files requested',
+  },
+  {
+    ...common,
+    name: 'http-sqli-probing',
+    description: 'SQL injection payloads in the request',
+    filter: (e, flags) => (flags & F.sqli) !== 0,
+    distinct: (e) => e.path,
+    capacity: 5,
+    leakMs: 10 * SEC,
+    severity: 'high',
+    confidence: 0.95,
+    unit: 'distinct SQL injection attempts',
+  },
+  {
+    ...common,
+    name: 'http-xss-probing',
+    description: 'Cross-site scripting payloads in the request',
+    filter: (e, flags) => (flags & F.xss) !== 0,
+    distinct: (e) => e.path,
+    capacity: 5,
+    leakMs: 10 * SEC,
+    severity: 'high',
+    confidence: 0.95,
+    unit: 'distinct XSS attempts',
+  },
+  {
+    ...common,
+    name: 'http-path-traversal-probing',
+    description: 'Path traversal payloads (../, /etc/passwd, encoded variants)',
+    filter: (e, flags) => (flags & F.pathTraversal) !== 0,
+    distinct: (e) => e.path,
+    capacity: 3,
+    leakMs: 10 * SEC,
+    severity: 'high',
+    confidence: 0.95,
+    unit: 'distinct path traversal attempts',
+  },
+  {
+    ...common,
+    name: 'http-bad-user-agent',
+    description: 'A user agent of a known attack or scanning tool',
+    filter: (e, flags) => (flags & F.badUserAgent) !== 0,
+    capacity: 1,
+    leakMs: 60 * SEC,
+    severity: 'medium',
+    confidence: 0.9,
+    unit: 'requests from a known scanner user agent',
+  },
+  {
+    ...common,
+    name: 'http-admin-interface-probing',
+    description: 'Probing for admin interfaces (phpMyAdmin, manager, consoles) that are not there',
+    filter: (e, flags) => isRequest(e) && (flags & F.adminInterface) !== 0 && failed(e),
+    distinct: route,
+    capacity: 2,
+    leakMs: 10 * SEC,
+    severity: 'medium',
+    confidence: 0.9,
+    unit: 'distinct admin paths answered 4xx',
+  },
+  {
+    ...common,
+    name: 'http-wordpress-scan',
+    description: 'WordPress paths answered 404: someone scanning for WordPress where there is none',
+    filter: (e, flags) => isRequest(e) && (flags & F.wordpress) !== 0 && status(e) === 404,
+    distinct: route,
+    capacity: 3,
+    leakMs: 10 * SEC,
+    severity: 'medium',
+    confidence: 0.9,
+    unit: 'distinct WordPress paths answered 404',
+  },
+  {
+    ...common,
+    name: 'http-cve-probing',
+    description: 'Requests for paths of well-known exploits',
+    filter: (e, flags) => (flags & F.cveProbe) !== 0,
+    distinct: route,
+    capacity: 1,
+    leakMs: 60 * SEC,
+    severity: 'high',
+    confidence: 0.95,
+    unit: 'distinct known-exploit paths',
+  },
+  {
+    ...common,
+    name: 'http-generic-bf',
+    description: 'HTTP authentication guessing: more than 5 failures, one leaking away every 10 s',
+    filter: (e) => e.kind === 'http_auth_failure' || (isRequest(e) && status(e) === 401),
+    capacity: 5,
+    leakMs: 10 * SEC,
+    severity: 'high',
+    confidence: 0.9,
+    unit: 'failed HTTP logins',
+  },
+  {
+    ...common,
+    name: 'http-dos-switching-ua',
+    description: 'Many distinct user agents from one address in seconds: a bot hiding its requests',
+    filter: isRequest,
+    distinct: (e) => e.userAgent,
+    capacity: 10,
+    leakMs: 10 * SEC,
+    severity: 'medium',
+    confidence: 0.85,
+    unit: 'distinct user agents',
+  },
+  {
+    ...common,
+    name: 'http-dos-bypass-cache',
+    description: 'A burst of requests with random query strings to defeat the cache',
+    filter: (e, flags) => isRequest(e) && (flags & F.queryOnly) !== 0,
+    distinct: (e) => e.path,
+    capacity: 30,
+    leakMs: 1 * SEC,
+    severity: 'high',
+    confidence: 0.9,
+    unit: 'cache-busting requests',
+  },
+  {
+    ...common,
+    name: 'http-flood',
+    description: 'Sustained request flood: more than 300 requests with one leaking away every 50 ms',
+    filter: isRequest,
+    capacity: 300,
+    leakMs: 50,
+    severity: 'high',
+    confidence: 0.85,
+    banSeconds: HOUR,
+    unit: 'requests',
+  },
+  {
+    ...common,
+    name: 'http-rate-limited',
+    description: 'The web server itself keeps rate-limiting this client (nginx limit_req)',
+    filter: (e) => e.kind === 'http_rate_limited',
+    capacity: 5,
+    leakMs: 10 * SEC,
+    severity: 'medium',
+    confidence: 0.9,
+    unit: 'rate-limited requests',
+  },
+]
