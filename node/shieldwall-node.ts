@@ -12,6 +12,10 @@ import { AlertStore, type StoredAlert } from './alerts/alert-store.ts'
 import { alertService, type AlertService } from './alerts/alert-service.ts'
 import { loadOrCreateToken, type ApiToken } from './api/api-token.ts'
 import { createApp } from './api/app.ts'
+import { DecisionStore } from './decisions/decision-store.ts'
+import { createDetectionEngine } from './detect/create-engine.ts'
+import { detectionService, type DetectionService } from './detect/detection-service.ts'
+import { LevelOffsetStore } from './ingest/follow/offset-store.ts'
 import { createLogger, type Logger } from './logging/logger.ts'
 import { createHost, type ShieldwallHost } from './p2p/create-host.ts'
 import { openStore, type Store } from './store/open-store.ts'
@@ -44,6 +48,8 @@ export class ShieldwallNode {
   #host?: ShieldwallHost
   #alerts?: AlertService
   #alertStore?: AlertStore
+  #decisions?: DecisionStore
+  #detection?: DetectionService
   #server?: ServerType
   #token?: ApiToken
   #apiUrl?: string
@@ -67,6 +73,12 @@ export class ShieldwallNode {
   }
   get alertStore(): AlertStore {
     return this.#need(this.#alertStore, 'alert store')
+  }
+  get decisions(): DecisionStore {
+    return this.#need(this.#decisions, 'decision store')
+  }
+  get detection(): DetectionService {
+    return this.#need(this.#detection, 'detection')
   }
   get apiToken(): ApiToken {
     return this.#need(this.#token, 'API token')
@@ -132,6 +144,22 @@ export class ShieldwallNode {
     })
     this.#alerts.start()
 
+    const decisions = new DecisionStore(store)
+    await decisions.open()
+    this.#decisions = decisions
+    this.#detection = detectionService({
+      sources: config.sources,
+      publishAlerts: config.detect.publishAlerts,
+    })({
+      engine: createDetectionEngine(config.detect),
+      decisions,
+      alerts: this.#alerts,
+      offsets: new LevelOffsetStore(store),
+      logger: this.log,
+      clock: this.#clock,
+    })
+    await this.#detection.start()
+
     if (config.api.enabled) {
       this.#token = await loadOrCreateToken(config.dataDir, config.api.token)
       await this.#startApi(this.#token.token)
@@ -163,6 +191,7 @@ export class ShieldwallNode {
   async stop(): Promise<void> {
     const steps: Array<[string, () => Promise<unknown> | unknown]> = [
       ['api', () => this.#closeServer()],
+      ['detection', () => this.#detection?.stop()],
       ['alerts', () => this.#alerts?.stop()],
       ['libp2p', () => this.#host?.stop()],
       ['store', () => this.#store?.close()],
@@ -247,8 +276,13 @@ export class ShieldwallNode {
       peers,
       topics,
       dht: { enabled: host.services.dht !== undefined },
+      detection: {
+        sources: this.detection.sources(),
+        engine: this.detection.engineStats(),
+      },
       counts: {
         peers: peers.length,
+        decisionsStored: this.decisions.count,
         alertsStored: this.alertStore.count,
         alertsPublished: alerts.published,
         alertsAccepted: alerts.accepted,

@@ -5,9 +5,12 @@ import type { ShieldwallNode } from '../shieldwall-node.ts'
 import { tokenMatches } from './api-token.ts'
 import { apiError, errorHandler } from './errors.ts'
 import { healthRoutes } from './routes/health.ts'
+import { decisionRoutes } from './routes/decisions.ts'
+import { eventRoutes } from './routes/events.ts'
 import { networkRoutes } from './routes/network.ts'
 
-const MAX_BODY_BYTES = 64 * 1024
+// Event batches (up to 10,000 events) are the largest bodies.
+const MAX_BODY_BYTES = 4 * 1024 * 1024
 
 /** The control API: one router per resource, validation at the edge, one error shape. */
 export function createApp(node: ShieldwallNode, token: string, log: Logger): Hono {
@@ -38,5 +41,7 @@ export function createApp(node: ShieldwallNode, token: string, log: Logger): Hon
     await next()
   })
   app.route('/api/defense/network', networkRoutes(node))
+  app.route('/api/defense/decisions', decisionRoutes(node))
+  app.route('/api/events', eventRoutes(node))
   return app
 }

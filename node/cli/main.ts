@@ -12,7 +12,7 @@ const USAGE = `shieldwall ${VERSION}: federated peer-to-peer defense daemon
 
 usage:
   shieldwall start [--config FILE] [--data-dir DIR] [--api HOST:PORT] [--listen MULTIADDR]...
-                   [--bootstrap MULTIADDR]... [--name NODE_NAME] [--log-level LEVEL]
+                   [--bootstrap MULTIADDR]... [--log FILE[:FORMAT]]... [--name NODE_NAME] [--log-level LEVEL]
   shieldwall keygen [--config FILE] [--data-dir DIR]     create (or show) this node's identity
   shieldwall status [--config FILE] [--data-dir DIR] [--json]   ask the running node for its status
   shieldwall detect FILE... [--format auto|sshd|nginx|apache|nginx-error|apache-error|json|traefik|cowrie]
@@ -51,6 +51,20 @@ export function parseHostPort(text: string): { host?: string; port: number } {
   return host === '' ? { port } : { host, port }
 }
 
+/** `--log /var/log/auth.log:sshd` (format optional: `--log /var/log/nginx/access.log` sniffs it) */
+export function parseLogSource(text: string): { path: string; format: string } {
+  const colon = text.lastIndexOf(':')
+  const format = colon === -1 ? '' : text.slice(colon + 1)
+  if (colon !== -1 && (SOURCE_FORMATS as readonly string[]).includes(format))
+    return { path: text.slice(0, colon), format }
+  if (colon !== -1 && /^[a-z-]+$/.test(format)) {
+    throw new UsageError(
+      `--log ${text}: unknown format "${format}"; expected one of ${SOURCE_FORMATS.join(', ')}`,
+    )
+  }
+  return { path: text, format: 'auto' }
+}
+
 function configFrom(values: Record<string, unknown>): ShieldwallConfig {
   const cli: Record<string, unknown> = {}
   const set = (path: string[], value: unknown) => {
@@ -68,6 +82,7 @@ function configFrom(values: Record<string, unknown>): ShieldwallConfig {
   if (values.bootstrap !== undefined) set(['p2p', 'bootstrap'], values.bootstrap)
   if (values.name !== undefined) set(['nodeName'], values.name)
   if (values['log-level'] !== undefined) set(['log', 'level'], values['log-level'])
+  if (values.log !== undefined) set(['sources'], (values.log as string[]).map(parseLogSource))
   return loadConfig({ file: values.config as string | undefined, env: process.env, cli })
 }
 
@@ -81,6 +96,7 @@ async function start(argv: string[]): Promise<void> {
       bootstrap: { type: 'string', multiple: true },
       name: { type: 'string' },
       'log-level': { type: 'string' },
+      log: { type: 'string', multiple: true },
     },
   })
   if (values.help) return void process.stdout.write(USAGE)

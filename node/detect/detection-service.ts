@@ -1,0 +1,235 @@
+import type { ShieldwallConfig } from '../../config/index.ts'
+import type { AlertService } from '../alerts/alert-service.ts'
+import type { DecisionStore, StoredDecision } from '../decisions/decision-store.ts'
+import type { SecurityEvent } from '../ingest/event.ts'
+import { fileFollower, type FileFollower } from '../ingest/follow/file-follower.ts'
+import type { OffsetStore } from '../ingest/follow/offset-store.ts'
+import { UNPARSED, type LineParser } from '../ingest/parsers/index.ts'
+import { createSourceParser } from '../ingest/source-parser.ts'
+import type { Logger } from '../logging/logger.ts'
+import type { DetectionEngine } from './detection-engine.ts'
+import type { Decision } from './ensemble.ts'
+
+export type SourceConfig = ShieldwallConfig['sources'][number]
+
+export interface SourceStats {
+  path: string
+  format: string
+  lines: number
+  events: number
+  unparsed: number
+  decisions: number
+  error?: string
+}
+
+export interface DetectionServiceInit {
+  sources: SourceConfig[]
+  publishAlerts: boolean
+  /** how often window-based detectors are ticked with the wall clock */
+  tickMs: number
+  /** offence counts of addresses decided on within this window are restored at start */
+  offenceMemoryMs: number
+}
+
+export interface DetectionServiceComponents {
+  engine: DetectionEngine
+  decisions: DecisionStore
+  alerts: AlertService
+  offsets: OffsetStore
+  logger: Logger
+  clock?: () => number
+}
+
+/** the alert schema's bound on an attack's window */
+const MAX_WINDOW_SECONDS = 30 * 24 * 3600
+
+type DecisionListener = (decision: StoredDecision) => void
+
+const DEFAULTS: DetectionServiceInit = {
+  sources: [],
+  publishAlerts: true,
+  tickMs: 1000,
+  offenceMemoryMs: 30 * 24 * 3600 * 1000,
+}
+
+/**
+ * Live detection: follows each configured log, parses every line, runs the engine, and turns each decision
+ * into a stored local decision and a signed alert for the network. `ingest()` is the same path for events
+ * pushed through the API.
+ */
+export class DetectionService {
+  readonly #init: DetectionServiceInit
+  readonly #c: DetectionServiceComponents
+  readonly #clock: () => number
+  readonly #log: Logger
+  readonly #followers: { follower: FileFollower; stats: SourceStats }[] = []
+  readonly #listeners = new Set<DecisionListener>()
+  #tick?: NodeJS.Timeout
+  /** decisions are persisted one after another so offence counts and alert order stay consistent */
+  #chain: Promise<unknown> = Promise.resolve()
+  readonly #apiStats: SourceStats
+
+  constructor(init: DetectionServiceInit, components: DetectionServiceComponents) {
+    this.#init = init
+    this.#c = components
+    this.#clock = components.clock ?? Date.now
+    this.#log = components.logger.child({ component: 'detect' })
+    this.#apiStats = { path: 'api', format: 'events', lines: 0, events: 0, unparsed: 0, decisions: 0 }
+  }
+
+  async start(): Promise<void> {
+    for await (const { ip, offences } of this.#c.decisions.recentOffences(
+      this.#clock() - this.#init.offenceMemoryMs,
+    )) {
+      this.#c.engine.ensemble.setOffences(ip, offences)
+    }
+    for (const source of this.#init.sources) await this.#follow(source)
+    this.#tick = setInterval(() => {
+      for (const d of this.#c.engine.tick(this.#clock())) this.#decide(d, undefined)
+    }, this.#init.tickMs).unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#tick)
+    await Promise.all(this.#followers.map(({ follower }) => follower.stop()))
+    await this.#chain
+  }
+
+  onDecision(listener: DecisionListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  async #follow(source: SourceConfig): Promise<void> {
+    const stats: SourceStats = {
+      path: source.path,
+      format: source.format,
+      lines: 0,
+      events: 0,
+      unparsed: 0,
+      decisions: 0,
+    }
+    let parser: LineParser | undefined
+    const follower = fileFollower({ path: source.path, startAt: source.startAt })({
+      offsets: this.#c.offsets,
+      logger: this.#log.child({ source: source.path }),
+    })
+    await follower.start((lines) => {
+      if (parser === undefined) {
+        try {
+          // `auto` is decided on the first lines we actually see, so a file that does not exist yet is fine.
+          parser = createSourceParser(source.format, lines.slice(0, 50), {
+            source: source.path,
+            ...(source.utcOffsetMinutes !== undefined ? { utcOffsetMinutes: source.utcOffsetMinutes } : {}),
+          })
+          stats.format = parser.format
+          delete stats.error
+        } catch (err) {
+          stats.error = (err as Error).message
+          stats.lines += lines.length
+          stats.unparsed += lines.length
+          this.#log.warn({ err, source: source.path }, 'cannot parse this source yet')
+          return
+        }
+      }
+      const ctx = { now: this.#clock() }
+      for (const line of lines) {
+        stats.lines++
+        const r = parser.parse(line, ctx)
+        if (r === UNPARSED) {
+          if (line.length > 0) stats.unparsed++
+          continue
+        }
+        if (r === undefined) continue
+        stats.events++
+        const d = this.#c.engine.observe(r)
+        if (d !== undefined) {
+          stats.decisions++
+          this.#decide(d, source.path)
+        }
+      }
+    })
+    this.#followers.push({ follower, stats })
+  }
+
+  /** Events pushed by a service through the API, already structured and validated. */
+  ingest(events: SecurityEvent[]): StoredDecision[] | Promise<StoredDecision[]> {
+    const pending: Promise<StoredDecision | undefined>[] = []
+    for (const e of events) {
+      this.#apiStats.events++
+      const d = this.#c.engine.observe(e)
+      if (d !== undefined) {
+        this.#apiStats.decisions++
+        pending.push(this.#decide(d, 'api'))
+      }
+    }
+    return Promise.all(pending).then((all) => all.filter((d): d is StoredDecision => d !== undefined))
+  }
+
+  #decide(decision: Decision, source: string | undefined): Promise<StoredDecision | undefined> {
+    const result = this.#chain.then(async () => {
+      // Bans run on the wall clock, whatever time the log lines said (a replayed backlog bans from now).
+      const now = this.#clock()
+      const live: Decision = { ...decision, decidedAt: now, expiresAt: now + decision.durationSeconds * 1000 }
+      const stored = await this.#c.decisions.put(live, 'local')
+      this.#log.info(
+        {
+          ip: live.ip,
+          scenario: live.scenario,
+          confidence: live.confidence,
+          seconds: live.durationSeconds,
+          source,
+          reasons: live.reasons,
+        },
+        'decision',
+      )
+      if (this.#init.publishAlerts) {
+        try {
+          const alert = await this.#c.alerts.publish({
+            indicator: live.ip,
+            scenario: live.scenario,
+            severity: live.severity,
+            confidence: live.confidence,
+            events: Math.max(1, live.events),
+            windowSeconds: Math.min(
+              MAX_WINDOW_SECONDS,
+              Math.max(0, Math.round((live.last - live.first) / 1000)),
+            ),
+            firstSeen: Math.min(live.first, now),
+            lastSeen: Math.min(live.last, now),
+            ttlSeconds: live.durationSeconds,
+          })
+          stored.alertId = alert.id
+          await this.#c.decisions.attachAlert(stored, alert.id)
+        } catch (err) {
+          this.#log.error({ err, ip: live.ip }, 'decision stored but its alert could not be published')
+        }
+      }
+      for (const listener of this.#listeners) listener(stored)
+      return stored
+    })
+    this.#chain = result.catch((err) => this.#log.error({ err }, 'storing a decision failed'))
+    return result.catch(() => undefined)
+  }
+
+  engineStats() {
+    return this.#c.engine.stats()
+  }
+
+  sources(): (SourceStats & { follow?: unknown })[] {
+    return [
+      ...this.#followers.map(({ follower, stats }) => ({ ...stats, follow: follower.stats() })),
+      { ...this.#apiStats },
+    ]
+  }
+}
+
+export function detectionService(
+  init: Partial<DetectionServiceInit> = {},
+): (components: DetectionServiceComponents) => DetectionService {
+  const merged = {
+    ...DEFAULTS,
+    ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)),
+  }
+  return (components) => new DetectionService(merged as DetectionServiceInit, components)
+}
