@@ -2,7 +2,10 @@ import type { ShieldwallConfig } from '../../config/index.ts'
 import type { Detector, Finding } from './detector.ts'
 import { DetectionEngine } from './detection-engine.ts'
 import { Ensemble } from './ensemble.ts'
+import { IsolationForestDetector } from './anomaly/isolation-forest-detector.ts'
 import { ALL_SCENARIOS, ScenarioDetector } from './scenarios/scenario-detector.ts'
+import { CusumDetector } from './stats/cusum-detector.ts'
+import { RateZScoreDetector } from './stats/rate-zscore-detector.ts'
 
 export type DetectConfig = ShieldwallConfig['detect']
 
@@ -16,7 +19,11 @@ export function createDetectionEngine(
 ): DetectionEngine {
   const scenarios = new ScenarioDetector({ scenarios: config.scenarios, maxTrackedIps: config.maxTrackedIps })
   const byName = new Map(ALL_SCENARIOS.map((s) => [s.name, s]))
-  const detectors: Detector[] = [scenarios, ...(extra.detectors ?? [])]
+  const detectors: Detector[] = [scenarios]
+  if (config.stats.enabled) detectors.push(new RateZScoreDetector(), new CusumDetector())
+  if (config.anomaly.enabled)
+    detectors.push(new IsolationForestDetector({ threshold: config.anomaly.threshold }))
+  detectors.push(...(extra.detectors ?? []))
   const ensemble = new Ensemble({
     threshold: config.threshold,
     maxTrackedIps: config.maxTrackedIps,

@@ -33,11 +33,30 @@ export interface ReplayResult {
 }
 
 const CHUNK = 4 * 1024 * 1024
+/**
+ * Lines are decoded this many bytes at a time (cut at a newline): strings this small are allocated in V8's young
+ * generation and die there, where a 4 MB string goes to large-object space and lingers until a full GC.
+ */
+const DECODE_BYTES = 64 * 1024
 const SAMPLE_LINES = 50
 /** window detectors are ticked whenever event time moves on by this much */
 const TICK_MS = 1000
 /** at the end of the data, time is moved on this far so every window closes */
 const END_OF_DATA_MS = 15 * 60 * 1000
+
+/** Decodes buf[start, end) a slice at a time, each slice ending at a newline (or `end`), and handles its lines. */
+function forEachLineIn(buf: Buffer, start: number, end: number, handle: (line: string) => void): void {
+  while (start < end) {
+    let stop = end
+    if (end - start > DECODE_BYTES) {
+      // a newline byte never occurs inside a UTF-8 sequence, so decoding per slice gives the same text
+      const nl = buf.indexOf(0x0a, start + DECODE_BYTES)
+      if (nl !== -1 && nl < end) stop = nl + 1
+    }
+    forEachLine(buf.toString('utf8', start, stop), handle)
+    start = stop
+  }
+}
 
 function forEachLine(text: string, handle: (line: string) => void): void {
   let start = 0
@@ -128,11 +147,11 @@ export async function replayFiles(
         const { bytesRead } = await fh.read(buf, carry, CHUNK - carry, null)
         const end = carry + bytesRead
         if (bytesRead === 0) {
-          if (end > 0) forEachLine(buf.toString('utf8', 0, end), handle)
+          if (end > 0) forEachLineIn(buf, 0, end, handle)
           break
         }
-        // Decode up to the last newline in one go (one string per chunk, lines are slices of it); the
-        // unfinished tail moves to the front of the buffer for the next read.
+        // Decode up to the last newline (lines are slices of a few strings per chunk); the unfinished tail moves
+        // to the front of the buffer for the next read.
         let cut = buf.lastIndexOf(0x0a, end - 1)
         if (cut === -1) {
           if (end < CHUNK) {
@@ -141,7 +160,7 @@ export async function replayFiles(
           }
           cut = end - 1 // a line longer than the buffer is cut rather than buffered without bound
         }
-        forEachLine(buf.toString('utf8', 0, cut), handle)
+        forEachLineIn(buf, 0, cut, handle)
         carry = end - cut - 1
         buf.copy(buf, 0, cut + 1, end)
       }

@@ -1,3 +1,5 @@
+import { detach } from './detach-string.ts'
+
 /**
  * What an HTTP request line reveals about intent, computed once per request as bit flags so that a dozen
  * scenarios can ask about it without re-running regexes. The lists follow what CrowdSec's hub scenarios and
@@ -76,23 +78,48 @@ const INJECTION_HINT = /[%'"<>()=;`\\]|select|union|script|\.\./i
 // client inventing a new agent per request costs only the regexes it would have cost anyway).
 const uaFlags = new Map<string, number>()
 const UA_CACHE_MAX = 20_000
+/** texts longer than this are classified every time rather than held (20,000 of them could be megabytes each) */
+const CACHE_MAX_LENGTH = 1024
 
 function classifyUserAgent(userAgent: string): number {
+  if (userAgent.length > CACHE_MAX_LENGTH) return userAgentFlags(userAgent)
   let flags = uaFlags.get(userAgent)
   if (flags !== undefined) return flags
-  flags = BAD_UA.test(userAgent)
+  flags = userAgentFlags(userAgent)
+  if (uaFlags.size >= UA_CACHE_MAX) uaFlags.clear()
+  // detached: a key sliced from a line would keep that line's whole chunk of log text alive
+  uaFlags.set(detach(userAgent), flags)
+  return flags
+}
+
+function userAgentFlags(userAgent: string): number {
+  return BAD_UA.test(userAgent)
     ? REQUEST_FLAGS.badUserAgent
     : DECLARED_CRAWLER.test(userAgent)
       ? REQUEST_FLAGS.declaredCrawler
       : 0
-  if (uaFlags.size >= UA_CACHE_MAX) uaFlags.clear()
-  uaFlags.set(userAgent, flags)
-  return flags
 }
 
+// Paths repeat as much as user agents do (the same pages, assets and probe lists): remember their verdicts too,
+// bounded the same way.
+const pathFlags = new Map<string, number>()
+const PATH_CACHE_MAX = 20_000
+
 export function classifyRequest(path: string | undefined, userAgent: string | undefined): number {
-  let flags = userAgent !== undefined && userAgent.length > 0 ? classifyUserAgent(userAgent) : 0
+  const flags = userAgent !== undefined && userAgent.length > 0 ? classifyUserAgent(userAgent) : 0
   if (path === undefined || path.length === 0) return flags
+  if (path.length > CACHE_MAX_LENGTH) return flags | classifyPath(path)
+  let fromPath = pathFlags.get(path)
+  if (fromPath === undefined) {
+    fromPath = classifyPath(path)
+    if (pathFlags.size >= PATH_CACHE_MAX) pathFlags.clear()
+    pathFlags.set(detach(path), fromPath)
+  }
+  return flags | fromPath
+}
+
+function classifyPath(path: string): number {
+  let flags = 0
   const q = path.indexOf('?')
   const route = q === -1 ? path : path.slice(0, q)
   if (q !== -1 && (route === '/' || route === '')) flags |= REQUEST_FLAGS.queryOnly

@@ -1,8 +1,9 @@
 import type { SecurityEvent } from '../../ingest/event.ts'
 import type { Detector, Finding } from '../detector.ts'
-import { GenerationalCache } from '../generational-cache.ts'
 import { HTTP_SCENARIOS } from './http-scenarios.ts'
-import { leak, newBucket, reset, type BucketState } from './leaky-bucket.ts'
+import { detach } from './detach-string.ts'
+import { GenerationalIpIndex } from './ip-cache.ts'
+import { LeakyBuckets } from './leaky-bucket.ts'
 import { classifyRequest } from './request-patterns.ts'
 import { withParams, type ScenarioParams, type ScenarioSpec } from './scenario-spec.ts'
 import { SSH_SCENARIOS } from './ssh-scenarios.ts'
@@ -20,8 +21,19 @@ export interface ScenarioDetectorInit {
 
 const DEFAULTS: ScenarioDetectorInit = { scenarios: {}, maxTrackedIps: 200_000, maxDistinct: 256 }
 
-/** Buckets of one address, one slot per scenario of its service, created on first use. */
-type IpBuckets = (BucketState | undefined)[]
+/** One service's scenarios, its addresses, and their buckets (a row of one bucket per scenario each). */
+class ServiceState {
+  readonly specs: ScenarioSpec[]
+  readonly buckets: LeakyBuckets
+  readonly ips: GenerationalIpIndex
+
+  constructor(specs: ScenarioSpec[], maxTrackedIps: number) {
+    this.specs = specs
+    const buckets = new LeakyBuckets(specs.length)
+    this.buckets = buckets
+    this.ips = new GenerationalIpIndex(maxTrackedIps, (row) => buckets.freeRow(row))
+  }
+}
 
 /**
  * Runs every enabled scenario as a leaky bucket per (address, scenario). One event costs a map lookup, one
@@ -29,11 +41,9 @@ type IpBuckets = (BucketState | undefined)[]
  */
 export class ScenarioDetector implements Detector {
   readonly name = 'scenario'
-  readonly #ssh: ScenarioSpec[]
-  readonly #http: ScenarioSpec[]
+  readonly #ssh: ServiceState
+  readonly #http: ServiceState
   readonly #init: ScenarioDetectorInit
-  readonly #ssh_ips: GenerationalCache<string, IpBuckets>
-  readonly #http_ips: GenerationalCache<string, IpBuckets>
   #overflows = 0
 
   constructor(init: Partial<ScenarioDetectorInit> = {}) {
@@ -42,48 +52,45 @@ export class ScenarioDetector implements Detector {
       specs
         .filter((s) => this.#init.scenarios[s.name]?.enabled !== false)
         .map((s) => withParams(s, this.#init.scenarios[s.name]))
-    this.#ssh = pick(SSH_SCENARIOS)
-    this.#http = pick(HTTP_SCENARIOS)
-    this.#ssh_ips = new GenerationalCache(this.#init.maxTrackedIps)
-    this.#http_ips = new GenerationalCache(this.#init.maxTrackedIps)
+    this.#ssh = new ServiceState(pick(SSH_SCENARIOS), this.#init.maxTrackedIps)
+    this.#http = new ServiceState(pick(HTTP_SCENARIOS), this.#init.maxTrackedIps)
   }
 
   get scenarios(): ScenarioSpec[] {
-    return [...this.#ssh, ...this.#http]
+    return [...this.#ssh.specs, ...this.#http.specs]
   }
 
   observe(event: SecurityEvent): Finding | undefined {
-    let specs: ScenarioSpec[]
-    let ips: GenerationalCache<string, IpBuckets>
+    let service: ServiceState
     let flags = 0
-    if (event.service === 'ssh') {
-      specs = this.#ssh
-      ips = this.#ssh_ips
-    } else if (event.service === 'http') {
-      specs = this.#http
-      ips = this.#http_ips
+    if (event.service === 'ssh') service = this.#ssh
+    else if (event.service === 'http') {
+      service = this.#http
       if (event.kind === 'http_request' || event.path !== undefined)
         flags = classifyRequest(event.path, event.userAgent)
     } else {
       return undefined
     }
-    let buckets = ips.get(event.ip)
+    const { specs, buckets } = service
+    let row = service.ips.get(event.ip)
     let best: Finding | undefined
     for (let i = 0; i < specs.length; i++) {
       const spec = specs[i]
       if (spec.resetOn !== undefined && spec.resetOn(event)) {
-        const b = buckets?.[i]
-        if (b !== undefined) reset(b)
+        if (row !== -1) {
+          const b = buckets.bucket(row, i)
+          if (b !== -1) buckets.reset(b)
+        }
         continue
       }
       if (!spec.filter(event, flags)) continue
-      if (buckets === undefined) {
-        buckets = new Array(specs.length)
-        ips.set(event.ip, buckets)
+      if (row === -1) {
+        row = buckets.addRow()
+        service.ips.set(event.ip, row)
       }
-      let bucket = buckets[i]
-      if (bucket === undefined) bucket = buckets[i] = newBucket()
-      const finding = this.#pour(spec, bucket, event)
+      let b = buckets.bucket(row, i)
+      if (b === -1) b = buckets.addBucket(row, i)
+      const finding = this.#pour(spec, buckets, b, event)
       if (finding !== undefined && (best === undefined || finding.score > best.score)) {
         if (best !== undefined) finding.reasons.push(...best.reasons)
         best = finding
@@ -92,50 +99,41 @@ export class ScenarioDetector implements Detector {
     return best
   }
 
-  #pour(spec: ScenarioSpec, bucket: BucketState, event: SecurityEvent): Finding | undefined {
+  #pour(spec: ScenarioSpec, buckets: LeakyBuckets, b: number, event: SecurityEvent): Finding | undefined {
     const t = event.time
-    leak(bucket, t, spec.leakMs)
+    buckets.leak(b, t, spec.leakMs)
     if (spec.distinct !== undefined) {
       const value = spec.distinct(event)
-      if (value === undefined) return undefined
-      bucket.distinct ??= new Set()
-      if (bucket.distinct.has(value)) return undefined
-      if (bucket.distinct.size < this.#init.maxDistinct) bucket.distinct.add(value)
+      if (value === undefined || !buckets.firstSighting(b, value, this.#init.maxDistinct)) return undefined
     }
-    const n = event.count ?? 1
-    // Log lines can be slightly out of order (buffered writers, sampled logs): keep the true span.
-    if (bucket.level === 0) bucket.first = bucket.last = t
-    else if (t < bucket.first) bucket.first = t
-    bucket.level += n
-    bucket.events += n
-    if (t > bucket.last) bucket.last = t
-    if (spec.minGapMs !== undefined) {
-      bucket.times ??= []
-      bucket.times.push(t)
-      if (bucket.times.length > spec.capacity + 1) bucket.times.shift()
-    }
-    if (bucket.level <= spec.capacity || t < bucket.quietUntil) return undefined
-    if (spec.minGapMs !== undefined && !paced(bucket.times ?? [], spec.minGapMs)) return undefined
+    buckets.pour(b, t, event.count ?? 1)
+    const times = spec.minGapMs !== undefined ? buckets.pourTimes(b, t, spec.capacity + 1) : undefined
+    if (buckets.level(b) <= spec.capacity || t < buckets.quietUntil(b)) return undefined
+    if (times !== undefined && !paced(times, spec.minGapMs as number)) return undefined
+    const events = buckets.events(b)
+    const first = buckets.first(b)
+    const last = buckets.last(b)
     const finding: Finding = {
       detector: this.name,
       scenario: spec.name,
-      ip: event.ip,
+      // findings outlive the log text the event was read from
+      ip: detach(event.ip),
       score: spec.confidence,
-      events: bucket.events,
-      first: bucket.first,
-      last: bucket.last,
-      reasons: [explain(spec, bucket)],
+      events,
+      first,
+      last,
+      reasons: [explain(spec, events, first, last)],
     }
     this.#overflows++
-    bucket.quietUntil = t + spec.quietMs
-    reset(bucket)
+    buckets.setQuietUntil(b, t + spec.quietMs)
+    buckets.reset(b)
     return finding
   }
 
   stats(): Record<string, number> {
     return {
-      trackedIps: this.#ssh_ips.size + this.#http_ips.size,
-      evictedIps: this.#ssh_ips.evictions + this.#http_ips.evictions,
+      trackedIps: this.#ssh.ips.size + this.#http.ips.size,
+      evictedIps: this.#ssh.ips.evictions + this.#http.ips.evictions,
       overflows: this.#overflows,
     }
   }
@@ -146,11 +144,11 @@ function paced(times: number[], minGapMs: number): boolean {
   return true
 }
 
-function explain(spec: ScenarioSpec, bucket: BucketState): string {
-  const span = Math.max(0, Math.round((bucket.last - bucket.first) / 1000))
+function explain(spec: ScenarioSpec, events: number, first: number, last: number): string {
+  const span = Math.max(0, Math.round((last - first) / 1000))
   const leakText = spec.leakMs >= 1000 ? `${spec.leakMs / 1000} s` : `${spec.leakMs} ms`
   return (
-    `${spec.name}: ${bucket.events} ${spec.unit} in ${span} s ` +
+    `${spec.name}: ${events} ${spec.unit} in ${span} s ` +
     `(more than ${spec.capacity}, one forgiven every ${leakText})` +
     (spec.minGapMs !== undefined ? `, each at least ${spec.minGapMs / 1000} s apart` : '')
   )

@@ -39,6 +39,10 @@ export class SyslogHeaderReader {
   readonly #years: YearTracker
   readonly #local: LocalTime
   readonly #days = new DayCache()
+  // the last `host prog[` seen, and where prog starts in it
+  #prefix = ''
+  #prefixLen = 0
+  #progOffset = 0
   // the last `Mmm dd HH:MM:` seen and its value
   #minute = ''
   #minuteLen = 0
@@ -136,6 +140,23 @@ export class SyslogHeaderReader {
   #readProgram(line: string, i: number, out: SyslogHeader): boolean {
     const len = line.length
     while (line.charCodeAt(i) === 32) i++
+    // one file has one host and mostly one program: when `host prog[` repeats, only the pid is new
+    const pl = this.#prefixLen
+    if (pl > 0 && line.startsWith(this.#prefix, i)) {
+      let k = i + pl
+      let pid = 0
+      const d0 = k
+      for (let d = line.charCodeAt(k) - 48; d >= 0 && d <= 9; d = line.charCodeAt(++k) - 48)
+        pid = pid * 10 + d
+      if (k > d0 && line.charCodeAt(k) === 93 && line.charCodeAt(k + 1) === 58) {
+        out.progStart = i + this.#progOffset
+        out.progEnd = i + pl - 1
+        out.pid = pid
+        out.msgStart = line.charCodeAt(k + 2) === 32 ? k + 3 : k + 2
+        return true
+      }
+    }
+    const start = i
     let sp = line.indexOf(' ', i)
     if (sp === -1) sp = len
     if (!this.#programToken(line, i, sp, out)) {
@@ -147,6 +168,11 @@ export class SyslogHeaderReader {
       if (!this.#programToken(line, i, sp, out)) return false
     }
     out.msgStart = sp < len ? sp + 1 : len
+    if (out.pid >= 0 && line.charCodeAt(out.progEnd) === 91 && line.charCodeAt(sp - 1) === 58) {
+      this.#prefix = line.slice(start, out.progEnd + 1)
+      this.#prefixLen = out.progEnd + 1 - start
+      this.#progOffset = out.progStart - start
+    }
     return true
   }
 
