@@ -63,6 +63,23 @@ describe('loadConfig', () => {
         stats: { enabled: true },
         publishAlerts: true,
       },
+      reputation: { trustedPeers: [], bannedPeers: [], halfLifeDays: 30 },
+      blocklist: {
+        minTrustedReporters: 2,
+        trustedThreshold: 0.6,
+        communityThreshold: 0.7,
+        untrustedCap: 0.3,
+        communityBanSeconds: 14_400,
+        allowlist: [],
+        allowPrivateRanges: true,
+        summaryIntervalSeconds: 60,
+      },
+      learning: expect.objectContaining({
+        enabled: true,
+        roundMs: 600_000,
+        aggregation: { rule: 'median', trimFraction: 0.25, normBound: 'median', medianNormFactor: 2 },
+        privacy: { contributing: true, epsilonBudget: 10, delta: 1e-5, clipNorm: 1, noiseMultiplier: 1.1 },
+      }),
     })
     expect(ShieldwallConfigSchema.parse({})).toEqual(loadConfig({ env: {} }))
   })

@@ -1,7 +1,10 @@
 import { homedir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import * as z from 'zod'
+import { parseIndicator } from '../protocol/indicator.ts'
 import { FORMATS } from '../node/ingest/parsers/index.ts'
+import { AGGREGATION_RULES } from '../node/learning/aggregation/aggregate.ts'
+import { MAX_MODEL_MESSAGE_BYTES } from '../protocol/messages/model-update.ts'
 
 // Every object is strict so a typo in a key is an error instead of a silently ignored setting, and every
 // field has a default (or is optional) so `{}` parses to a complete config. Sections use `.prefault({})`
@@ -139,6 +142,127 @@ export const DetectSchema = z.strictObject({
   publishAlerts: z.boolean().default(true),
 })
 
+// Federated learning of the window model (node/learning/federation/). Rounds run on a schedule every node
+// derives from its clock; see docs/architecture.md.
+export const LearningSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** length of a federated round; every node of a federation must use the same value */
+  roundMs: int(100).default(600_000),
+  /** when round 0 started (ms since the Unix epoch); the same on every node */
+  epochMs: int(0).default(0),
+  /** share of the round at which nodes train and publish, and at which collection closes */
+  trainFraction: fraction().default(0.05),
+  closeFraction: fraction().default(0.8),
+  aggregation: z
+    .strictObject({
+      rule: z.enum(AGGREGATION_RULES).default('median'),
+      trimFraction: z.number().min(0).max(0.49).default(0.25),
+      /** bound each update's L2 norm first: a number, `median` (adaptive) or `none` */
+      normBound: z.union([z.literal('median'), z.literal('none'), z.number().positive()]).default('median'),
+      medianNormFactor: z.number().min(1).default(2),
+    })
+    .prefault({}),
+  /** how updates travel: f16 (~2 bytes a parameter) or i8 (1 byte, coarser) */
+  encoding: z.enum(['f16', 'i8']).default('f16'),
+  model: z
+    .strictObject({
+      hidden: z
+        .array(int(1, 1024))
+        .min(1)
+        .max(4)
+        .default(() => [64, 32]),
+      seed: int(0).default(0x5eed),
+    })
+    .prefault({}),
+  training: z
+    .strictObject({
+      epochs: z.number().positive().max(100).default(1),
+      batchSize: int(1).default(64),
+      learningRate: z.number().positive().default(0.1),
+      momentum: z.number().min(0).max(0.99).default(0.5),
+      /** training examples (both classes) needed before the node contributes */
+      minExamples: int(1).default(64),
+    })
+    .prefault({}),
+  privacy: z
+    .strictObject({
+      contributing: z.boolean().default(true),
+      /** lifetime epsilon this node may spend on its updates; past it the node only receives models */
+      epsilonBudget: z.number().positive().default(10),
+      delta: z.number().gt(0).lt(1).default(1e-5),
+      clipNorm: z.number().positive().default(1),
+      noiseMultiplier: z.number().min(0.3).default(1.1),
+    })
+    .prefault({}),
+  gate: z
+    .strictObject({
+      f1Margin: fraction().default(0.02),
+      lossMargin: z.number().min(0).default(0.05),
+      minValidation: int(1).default(20),
+    })
+    .prefault({}),
+  data: z
+    .strictObject({
+      perClass: int(10).default(2000),
+      validationFraction: z.number().gt(0).lt(1).default(0.2),
+      benignSampleRate: fraction().default(0.25),
+      labelDelaySeconds: int(0).default(300),
+    })
+    .prefault({}),
+  detector: z
+    .strictObject({
+      /** score live windows with the adopted model as one more detector in the ensemble */
+      enabled: z.boolean().default(true),
+      threshold: fraction().default(0.9),
+      minEvents: int(1).default(5),
+    })
+    .prefault({}),
+  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  maxMessageBytes: int(1024, MAX_MODEL_MESSAGE_BYTES).default(262_144),
+})
+
+// Trust in other nodes (node/reputation/): who may move our blocklist, and how far.
+export const ReputationSchema = z.strictObject({
+  /** peers this operator vouches for (e.g. the community's seed nodes): pinned trusted at every start */
+  trustedPeers: z.array(z.string().min(1).max(128)).default(() => []),
+  /** peers never to listen to: pinned banned at every start (their gossip score falls below graylist) */
+  bannedPeers: z.array(z.string().min(1).max(128)).default(() => []),
+  /** evidence about a peer loses half its weight in this many days */
+  halfLifeDays: z.number().positive().default(30),
+})
+
+const cidrText = z.string().refine(
+  (text) => {
+    try {
+      parseIndicator(text)
+      return true
+    } catch {
+      return false
+    }
+  },
+  { error: 'an IPv4/IPv6 address or CIDR' },
+)
+
+// What turns evidence into blocks (node/blocklist/): thresholds of decideBlock and the allowlist.
+export const BlocklistSchema = z.strictObject({
+  /** a community block needs at least this many distinct trusted reporters (k) ... */
+  minTrustedReporters: int(1).default(2),
+  /** ... each trusted at least this much (t) */
+  trustedThreshold: fraction().default(0.6),
+  /** combined evidence score a community block needs */
+  communityThreshold: fraction().default(0.7),
+  /** the most that all untrusted reporters together can add, however many there are */
+  untrustedCap: fraction().default(0.3),
+  /** base length of a community block; repeat offenders get longer ones */
+  communityBanSeconds: int(60).default(4 * 3600),
+  /** addresses and ranges never blocked (loopback and this node's addresses always are) */
+  allowlist: z.array(cidrText).default(() => []),
+  /** private and special-use ranges (10/8, 192.168/16, fc00::/7, ...) are never blocked unless this is false */
+  allowPrivateRanges: z.boolean().default(true),
+  /** how often this node publishes a signed summary of its blocklist */
+  summaryIntervalSeconds: int(5).default(60),
+})
+
 export const ShieldwallConfigSchema = z.strictObject({
   nodeName: z.string().min(1).optional(),
   dataDir: z
@@ -151,6 +275,9 @@ export const ShieldwallConfigSchema = z.strictObject({
   alerts: AlertsSchema.prefault({}),
   sources: z.array(SourceSchema).default(() => []),
   detect: DetectSchema.prefault({}),
+  learning: LearningSchema.prefault({}),
+  reputation: ReputationSchema.prefault({}),
+  blocklist: BlocklistSchema.prefault({}),
 })
 
 export type ShieldwallConfig = z.output<typeof ShieldwallConfigSchema>

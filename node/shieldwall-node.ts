@@ -20,8 +20,24 @@ import { createLogger, type Logger } from './logging/logger.ts'
 import { createHost, type ShieldwallHost } from './p2p/create-host.ts'
 import { openStore, type Store } from './store/open-store.ts'
 import { SequenceCounter } from './store/sequence-counter.ts'
+import { alertSync, type AlertSync } from './sync/alert-sync.ts'
+import { blocklistSummaries, type BlocklistSummaryService } from './sync/blocklist-summaries.ts'
+import { catchUpService, type CatchUpService } from './sync/catch-up-service.ts'
+import { SyncWatermark } from './sync/sync-watermark.ts'
+import { VERSION } from './version.ts'
+import { blocklist as createBlocklist, type Blocklist } from './blocklist/blocklist.ts'
+import { communityDefense, type CommunityDefense } from './defense/community-defense.ts'
+import { TokenStore } from './api/auth/token-store.ts'
+import { webhookService, type WebhookService } from './integrations/webhooks.ts'
+import { NodeMetrics } from './metrics/node-metrics.ts'
+import { peerGossipScore } from './p2p/gossip-scoring.ts'
+import { corroborationTracker, type CorroborationTracker } from './reputation/corroboration-tracker.ts'
+import { reputationBook, type ReputationBook } from './reputation/reputation-book.ts'
+import { bouncerService, type BouncerService } from './bouncer/bouncer-service.ts'
+import { federation, type FederationService } from './learning/federation/federation-service.ts'
+import { federationInitFromConfig } from './learning/federation/learning-config.ts'
 
-export const VERSION = '0.1.0'
+export { VERSION } from './version.ts'
 
 export interface NodeOptions {
   logger?: Logger
@@ -50,6 +66,19 @@ export class ShieldwallNode {
   #alertStore?: AlertStore
   #decisions?: DecisionStore
   #detection?: DetectionService
+  #sync?: AlertSync
+  #catchUp?: CatchUpService
+  #summaries?: BlocklistSummaryService
+  #blocklist?: Blocklist
+  #reputation?: ReputationBook
+  #corroboration?: CorroborationTracker
+  #defense?: CommunityDefense
+  #tokens?: TokenStore
+  #webhooks?: WebhookService
+  /** one registry per node: the simulator runs many nodes in one process */
+  readonly metrics: NodeMetrics
+  #bouncers?: BouncerService
+  #learning?: FederationService
   #server?: ServerType
   #token?: ApiToken
   #apiUrl?: string
@@ -60,6 +89,7 @@ export class ShieldwallNode {
     this.config = config
     this.log = options.logger ?? createLogger({ level: config.log.level, nodeName: config.nodeName })
     this.#clock = options.clock ?? Date.now
+    this.metrics = new NodeMetrics(config.nodeName !== undefined ? { node: config.nodeName } : {})
   }
 
   get peerId(): string {
@@ -79,6 +109,50 @@ export class ShieldwallNode {
   }
   get detection(): DetectionService {
     return this.#need(this.#detection, 'detection')
+  }
+  /** the alert catch-up protocol (serving and fetching pages) */
+  get sync(): AlertSync {
+    return this.#need(this.#sync, 'alert sync')
+  }
+  /** when and from whom this node catches up */
+  get catchUp(): CatchUpService {
+    return this.#need(this.#catchUp, 'catch-up')
+  }
+  /** signed blocklist summaries: `setSource` to publish ours, `onSummary` to hear others' */
+  get blocklistSummaries(): BlocklistSummaryService {
+    return this.#need(this.#summaries, 'blocklist summaries')
+  }
+  /** this node's trust in every peer it has heard from */
+  get reputation(): ReputationBook {
+    return this.#need(this.#reputation, 'reputation')
+  }
+  /** turns corroboration and admin feedback into reputation evidence */
+  get corroboration(): CorroborationTracker {
+    return this.#need(this.#corroboration, 'corroboration')
+  }
+  /** the path from local decisions and peers' alerts to blocks */
+  get defense(): CommunityDefense {
+    return this.#need(this.#defense, 'community defense')
+  }
+  /** scoped API tokens beyond the admin token file */
+  get tokens(): TokenStore {
+    return this.#need(this.#tokens, 'API tokens')
+  }
+  /** signed deliveries of decisions and alerts to SIEMs and chat */
+  get webhooks(): WebhookService {
+    return this.#need(this.#webhooks, 'webhooks')
+  }
+  /** what this node blocks, read by every enforcer */
+  get blocklist(): Blocklist {
+    return this.#need(this.#blocklist, 'blocklist')
+  }
+  /** CrowdSec-compatible enforcement: bouncer keys, the change journal and the decision feed */
+  /** federated learning: the global model, training data, rounds, privacy ledger and model registry */
+  get learning(): FederationService {
+    return this.#need(this.#learning, 'learning')
+  }
+  get bouncers(): BouncerService {
+    return this.#need(this.#bouncers, 'bouncer API')
   }
   get apiToken(): ApiToken {
     return this.#need(this.#token, 'API token')
@@ -117,6 +191,19 @@ export class ShieldwallNode {
     const sequence = new SequenceCounter(store)
     await sequence.open()
 
+    // Reputation first: gossipsub asks it for every peer's app-specific score from the first heartbeat.
+    const book = reputationBook({ halfLifeMs: config.reputation.halfLifeDays * 86_400_000 })({
+      store,
+      clock: this.#clock,
+      logger: this.log,
+    })
+    await book.open()
+    this.#reputation = book
+    for (const peer of config.reputation.trustedPeers) await book.pin(peer, 'trusted')
+    for (const peer of config.reputation.bannedPeers) await book.pin(peer, 'banned')
+    this.#corroboration = corroborationTracker()({ book, clock: this.#clock, logger: this.log })
+    this.#corroboration.start()
+
     try {
       this.#host = await createHost({
         privateKey: identity.privateKey,
@@ -126,6 +213,8 @@ export class ShieldwallNode {
         dht: config.p2p.dht,
         maxConnections: config.p2p.maxConnections,
         logPrefix: config.nodeName,
+        appSpecificScore: (peerId) => book.gossipScore(peerId),
+        metricsRegistry: this.metrics.registry,
       })
     } catch (err) {
       const e = err as Error & { code?: string }
@@ -143,6 +232,8 @@ export class ShieldwallNode {
       clock: this.#clock,
     })
     this.#alerts.start()
+    await this.#startSync(store, sequence)
+    await this.#startLearning(store, sequence)
 
     const decisions = new DecisionStore(store)
     await decisions.open()
@@ -151,7 +242,10 @@ export class ShieldwallNode {
       sources: config.sources,
       publishAlerts: config.detect.publishAlerts,
     })({
-      engine: createDetectionEngine(config.detect),
+      engine: createDetectionEngine(config.detect, {
+        detectors:
+          this.#learning !== undefined && config.learning.detector.enabled ? [this.#learning.detector] : [],
+      }),
       decisions,
       alerts: this.#alerts,
       offsets: new LevelOffsetStore(store),
@@ -160,10 +254,153 @@ export class ShieldwallNode {
     })
     await this.#detection.start()
 
+    // Enforcement: the blocklist, and the CrowdSec bouncer API and change stream over it.
+    const bl = config.blocklist
+    this.#blocklist = createBlocklist({
+      allowlist: { privateRanges: bl.allowPrivateRanges, extra: bl.allowlist },
+      policy: {
+        minTrustedReporters: bl.minTrustedReporters,
+        trustedThreshold: bl.trustedThreshold,
+        communityThreshold: bl.communityThreshold,
+        untrustedCap: bl.untrustedCap,
+      },
+      communityBanSeconds: bl.communityBanSeconds,
+    })({ store, clock: this.#clock, logger: this.log, trustOf: (peer) => book.trust(peer) })
+    await this.#blocklist.start()
+    this.#allowOwnAddresses()
+    this.#defense = communityDefense()({
+      blocklist: this.#blocklist,
+      book,
+      tracker: this.#corroboration,
+      alerts: this.alerts,
+      detection: this.detection,
+      summaries: this.#summaries,
+      peerIdOfSender: (hex) => this.peerIdOfSender(hex),
+      logger: this.log,
+      clock: this.#clock,
+    })
+    this.#defense.start()
+    this.#bouncers = bouncerService()({
+      store,
+      blocklist: this.#blocklist,
+      logger: this.log,
+      clock: this.#clock,
+    })
+    await this.#bouncers.start()
+    this.#wireLearningLabels()
+
+    this.#webhooks = webhookService()({ store, logger: this.log, clock: this.#clock, source: this.peerId })
+    await this.#webhooks.start()
+    this.#wireIntegrations()
+
     if (config.api.enabled) {
+      this.#tokens = new TokenStore(store, this.#clock)
+      await this.#tokens.open()
       this.#token = await loadOrCreateToken(config.dataDir, config.api.token)
       await this.#startApi(this.#token.token)
     }
+  }
+
+  /** Metrics read at scrape time; decisions, block changes and alerts also go to webhooks as they happen. */
+  #wireIntegrations(): void {
+    const metrics = this.metrics
+    const webhooks = this.webhooks
+    metrics.provide({
+      ingestSources: () => this.detection.sources(),
+      detectorStats: () => this.detection.engineStats().detectors as Record<string, Record<string, number>>,
+      alertCounts: () => this.alerts.counts,
+      peers: () => this.host.getPeers().length,
+      gossipScores: () =>
+        this.host
+          .getPeers()
+          .map((p) => peerGossipScore(this.host.services.pubsub, p.toString()))
+          .filter((s): s is number => s !== undefined),
+      trust: () => this.reputation.list({ limit: 100_000 }).map((p) => p.trust),
+      blocklistSize: () => this.blocklist.size,
+    })
+    this.detection.onDecision((d) => metrics.decisions.inc({ scenario: d.scenario, origin: d.origin }))
+    this.blocklist.onChange((change) => {
+      metrics.blocklistChanges.inc({ change: change.kind, origin: change.entry.origin })
+      webhooks.emit(change.kind === 'added' ? 'decision.added' : 'decision.removed', {
+        ...change.entry,
+        ...(change.kind === 'removed' ? { reason: change.reason } : {}),
+      })
+    })
+    this.alerts.onAlert((a) => {
+      const { envelope: _signed, ...alert } = a
+      webhooks.emit(a.origin === 'local' ? 'alert.published' : 'alert.received', {
+        ...alert,
+        reporter: this.peerIdOfSender(a.sender),
+      })
+    })
+  }
+
+  /** The node's own verdicts label its traffic for training: confident rule decisions and community blocks. */
+  #wireLearningLabels(): void {
+    const learning = this.#learning
+    if (learning === undefined) return
+    this.detection.onDecision((d) => learning.data.observeDecision(d, this.#clock()))
+    this.blocklist.onChange((c) => {
+      if (c.kind === 'added' && c.entry.origin === 'community' && c.entry.scope === 'ip') {
+        learning.data.observeCommunityBlock(c.entry.value, this.#clock())
+      }
+    })
+  }
+
+  async #startLearning(store: Store, sequence: SequenceCounter): Promise<void> {
+    const { config } = this
+    if (!config.learning.enabled) return
+    const identity = this.#need(this.#identity, 'identity')
+    this.#learning = federation(
+      federationInitFromConfig(config.learning, config.alerts.maxClockSkewSeconds * 1000),
+    )({
+      pubsub: this.host.services.pubsub,
+      libp2p: this.host,
+      store,
+      sequence,
+      secretKey: identity.secretKey,
+      publicKey: identity.publicKey,
+      logger: this.log,
+      clock: this.#clock,
+    })
+    await this.#learning.start()
+  }
+
+  async #startSync(store: Store, sequence: SequenceCounter): Promise<void> {
+    const { config } = this
+    const host = this.host
+    const identity = this.#need(this.#identity, 'identity')
+    const alerts = this.alerts
+    this.#sync = alertSync()({
+      libp2p: host,
+      alertStore: this.alertStore,
+      intake: (bytes, origin) => alerts.intake(bytes, origin),
+      logger: this.log,
+      clock: this.#clock,
+    })
+    await this.#sync.start()
+    this.#summaries = blocklistSummaries({
+      maxClockSkewMs: config.alerts.maxClockSkewSeconds * 1000,
+      intervalMs: config.blocklist.summaryIntervalSeconds * 1000,
+    })({
+      pubsub: host.services.pubsub,
+      sequence,
+      secretKey: identity.secretKey,
+      publicKey: identity.publicKey,
+      logger: this.log,
+      clock: this.#clock,
+    })
+    this.#summaries.start()
+    const watermark = new SyncWatermark(store)
+    await watermark.open()
+    this.#catchUp = catchUpService({ lookbackMs: config.alerts.maxTtlSeconds * 1000 })({
+      libp2p: host,
+      sync: this.#sync,
+      watermark,
+      logger: this.log,
+      clock: this.#clock,
+    })
+    this.#catchUp.start()
   }
 
   async #startApi(token: string): Promise<void> {
@@ -191,8 +428,18 @@ export class ShieldwallNode {
   async stop(): Promise<void> {
     const steps: Array<[string, () => Promise<unknown> | unknown]> = [
       ['api', () => this.#closeServer()],
+      ['bouncers', () => this.#bouncers?.stop()],
+      ['defense', () => this.#defense?.stop()],
+      ['blocklist', () => this.#blocklist?.stop()],
       ['detection', () => this.#detection?.stop()],
+      ['learning', () => this.#learning?.stop()],
+      ['catch-up', () => this.#catchUp?.stop()],
+      ['sync', () => this.#sync?.stop()],
+      ['blocklist summaries', () => this.#summaries?.stop()],
+      ['webhooks', () => this.#webhooks?.stop()],
       ['alerts', () => this.#alerts?.stop()],
+      ['corroboration', () => this.#corroboration?.stop()],
+      ['reputation', () => this.#reputation?.stop()],
       ['libp2p', () => this.#host?.stop()],
       ['store', () => this.#store?.close()],
       ['api.json', () => rm(join(this.config.dataDir, 'api.json'), { force: true })],
@@ -217,6 +464,25 @@ export class ShieldwallNode {
       // Keep-alive clients must not hold shutdown hostage.
       ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
     })
+  }
+
+  /** This node's own addresses are never blocked, whatever a peer claims (and claiming it costs trust). */
+  #allowOwnAddresses(): void {
+    const host = this.host
+    const allowlist = this.blocklist.allowlist
+    const allow = () => {
+      for (const ma of host.getMultiaddrs()) {
+        const ip = ma.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
+        if (ip === undefined || ip === '0.0.0.0' || ip === '::') continue
+        try {
+          allowlist.addSelf(ip)
+        } catch (err) {
+          this.log.debug({ err, ip }, 'own address not allowlisted')
+        }
+      }
+    }
+    allow()
+    host.addEventListener('self:peer:update', allow)
   }
 
   addresses(): string[] {
@@ -289,7 +555,22 @@ export class ShieldwallNode {
         alertsRejected: alerts.rejected,
         alertsIgnored: alerts.ignored,
       },
+      learning: this.#learningStatus(),
       alertTopic: TOPICS.alerts,
+    }
+  }
+
+  #learningStatus() {
+    const learning = this.#learning
+    if (learning === undefined) return null
+    const s = learning.status()
+    return {
+      backend: s.backend,
+      round: s.round,
+      epsilonSpent: s.epsilonSpent,
+      epsilonBudget: s.epsilonBudget,
+      contributing: s.contributing,
+      modelHash: s.modelHash,
     }
   }
 

@@ -4,6 +4,9 @@
  */
 export const TOPICS = {
   alerts: '/shieldwall/alerts/1',
+  /** federated learning: model updates for a round and announcements of adopted global models */
+  models: '/shieldwall/models/1',
+  blocklists: '/shieldwall/blocklists/1',
 } as const
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS]

@@ -169,14 +169,17 @@ export class AlertService {
       const sender = Buffer.from(envelope.sender).toString('hex')
       const key = `${sender}:${envelope.seq}`
       const seen = this.#inFlight.has(key) || (await this.#c.alerts.has(sender, envelope.seq))
+      // The live rate limit guards the mesh against floods; a catch-up page is a backlog we asked for, bounded
+      // by the sync protocol's own page and request limits, so it is not held to the per-minute rate.
+      const live = origin !== 'sync'
       verdict = checkFreshness(
         envelope,
-        { seen, recentFromSender: this.#limiter.recent(sender, now) },
+        { seen, recentFromSender: live ? this.#limiter.recent(sender, now) : 0 },
         { maxPerSenderPerMinute: this.#init.maxPerSenderPerMinute },
       )
       if (verdict.action === 'accept') {
         this.#inFlight.add(key)
-        this.#limiter.record(sender, now)
+        if (live) this.#limiter.record(sender, now)
         try {
           const stored = await this.#c.alerts.put(envelope, bytes, origin, now)
           this.counts.accepted++

@@ -130,6 +130,51 @@ export class AlertStore {
       : { items }
   }
 
+  /**
+   * Oldest arrival first from `since` (ms, inclusive), skipping alerts already expired at `now`: what the
+   * catch-up protocol serves. At most `maxScan` index entries are read per call so a stretch of expired history
+   * costs bounded work, and the envelopes returned total at most `maxBytes`; either way `nextCursor` says where
+   * to go on. The cursor is opaque (base64url of the last arrival-time key covered).
+   */
+  async listSince(
+    since: number,
+    opts: { limit: number; now: number; cursor?: string; maxScan?: number; maxBytes?: number },
+  ): Promise<AlertPage> {
+    const sinceKey = sortableNumber(Math.max(0, Math.floor(since)))
+    const after =
+      opts.cursor !== undefined ? Buffer.from(opts.cursor, 'base64url').toString('utf8') : undefined
+    const range = after !== undefined && after >= sinceKey ? { gt: after } : { gte: sinceKey }
+    const maxScan = Math.max(opts.limit, opts.maxScan ?? opts.limit * 4)
+    const maxBytes = opts.maxBytes ?? Number.POSITIVE_INFINITY
+    const entries: Array<[string, string]> = []
+    for await (const entry of this.#byTime.iterator({ ...range, limit: maxScan })) entries.push(entry)
+    const values = await this.#alerts.getMany(entries.map(([, key]) => key))
+    const items: StoredAlert[] = []
+    let bytes = 0
+    let last: string | undefined
+    let stoppedEarly = false
+    for (let i = 0; i < entries.length; i++) {
+      const raw = values[i]
+      if (raw !== undefined) {
+        const record = JSON.parse(raw) as StoredAlert & { timeKey?: string }
+        if (record.expiresAt > opts.now) {
+          const size = Buffer.byteLength(record.envelope, 'base64')
+          if (items.length >= opts.limit || (items.length > 0 && bytes + size > maxBytes)) {
+            stoppedEarly = true
+            break
+          }
+          bytes += size
+          items.push(strip(record))
+        }
+      }
+      last = entries[i][0]
+    }
+    const more = stoppedEarly || entries.length >= maxScan
+    return more && last !== undefined
+      ? { items, nextCursor: Buffer.from(last).toString('base64url') }
+      : { items }
+  }
+
   /** Drops alerts that expired more than `retentionMs` ago; returns how many. */
   async prune(now: number, retentionMs: number): Promise<number> {
     const ops = []

@@ -1,6 +1,7 @@
 import { validator } from 'hono/validator'
 import type { z } from 'zod'
 import { apiError } from './errors.ts'
+import { withDoc } from './openapi/route-doc.ts'
 
 function describe(error: z.ZodError): { field?: string; message: string } {
   const issue = error.issues[0]
@@ -10,23 +11,31 @@ function describe(error: z.ZodError): { field?: string; message: string } {
 
 /** Validates at the edge: handlers only ever see parsed, typed input; a bad request names its field. */
 export function jsonBody<S extends z.ZodType>(schema: S) {
-  return validator('json', (value) => {
-    const parsed = schema.safeParse(value)
-    if (!parsed.success) {
-      const { field, message } = describe(parsed.error)
-      throw apiError(400, message, field)
-    }
-    return parsed.data as z.output<S>
-  })
+  return withDoc(
+    validator('json', (value) => parseOrThrow(schema, value)),
+    { json: schema },
+  )
 }
 
 export function queryParams<S extends z.ZodType>(schema: S) {
-  return validator('query', (value) => {
-    const parsed = schema.safeParse(value)
-    if (!parsed.success) {
-      const { field, message } = describe(parsed.error)
-      throw apiError(400, message, field)
-    }
-    return parsed.data as z.output<S>
-  })
+  return withDoc(
+    validator('query', (value) => parseOrThrow(schema, value)),
+    { query: schema },
+  )
+}
+
+export function pathParams<S extends z.ZodType>(schema: S) {
+  return withDoc(
+    validator('param', (value) => parseOrThrow(schema, value)),
+    { param: schema },
+  )
+}
+
+function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) {
+    const { field, message } = describe(parsed.error)
+    throw apiError(400, message, field)
+  }
+  return parsed.data as z.output<S>
 }

@@ -7,6 +7,8 @@ import { replayFiles } from '../detect/replay.ts'
 import { loadOrCreateIdentity } from '../../crypto/identity/node-identity.ts'
 import { TOKEN_FILE } from '../api/api-token.ts'
 import { ShieldwallNode, VERSION, type ApiEndpointFile } from '../shieldwall-node.ts'
+import { privacy } from './privacy-command.ts'
+import { bouncerCommand } from './bouncer-command.ts'
 
 const USAGE = `shieldwall ${VERSION}: federated peer-to-peer defense daemon
 
@@ -16,7 +18,14 @@ usage:
   shieldwall keygen [--config FILE] [--data-dir DIR]     create (or show) this node's identity
   shieldwall status [--config FILE] [--data-dir DIR] [--json]   ask the running node for its status
   shieldwall detect FILE... [--format auto|sshd|nginx|apache|nginx-error|apache-error|json|traefik|cowrie]
-                    [--config FILE] [--json]    replay logs through the detectors and print the decisions
+                    [--config FILE] [--json] [--threads 1|2]
+                                                 replay logs through the detectors and print the decisions
+  shieldwall privacy epsilon --sample-rate Q --noise-multiplier SIGMA --steps T --delta D
+                             [--conversion tight|classic] [--json]   privacy spent by DP-SGD (RDP accountant)
+  shieldwall bouncer add NAME | list | delete NAME [--config FILE] [--data-dir DIR] [--json]
+                                                 CrowdSec bouncers allowed to read this node's decisions
+  shieldwall sim [--scenario NAME] [--nodes N] [--seed S] [--duration SECONDS] [--report FILE.json]
+                 [--html FILE.html]              run a simulated network in this process (sim --help)
 
 Configuration: defaults < config file (--config or SHIELDWALL_CONFIG) < SHIELDWALL_* variables < flags.
 `
@@ -29,6 +38,10 @@ const OPERATOR_ERRORS = new Set([
   'StoreOpenError',
   'InsecureTokenFileError',
   'ListenError',
+  'BouncerCommandError',
+  'InvalidBouncerNameError',
+  'DuplicateBouncerError',
+  'UnknownBouncerError',
 ])
 
 export class UsageError extends Error {
@@ -179,11 +192,15 @@ async function detect(argv: string[]): Promise<void> {
       config: { type: 'string' },
       format: { type: 'string', default: 'auto' },
       json: { type: 'boolean' },
+      threads: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
   if (values.help) return void process.stdout.write(USAGE)
   if (positionals.length === 0) throw new UsageError('detect: give at least one log file')
+  const threads = values.threads === undefined ? undefined : Number(values.threads)
+  if (threads !== undefined && !(threads === 1 || threads === 2))
+    throw new UsageError(`detect: --threads ${values.threads}: expected 1 or 2`)
   const format = values.format as string
   if (!(SOURCE_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`detect: --format ${format}: expected one of ${SOURCE_FORMATS.join(', ')}`)
@@ -192,6 +209,7 @@ async function detect(argv: string[]): Promise<void> {
   const result = await replayFiles(
     positionals.map((path) => ({ path, format })),
     createDetectionEngine(config.detect),
+    threads === undefined ? {} : { threads },
   )
   if (values.json) {
     const { files: _, ...summary } = result
@@ -215,7 +233,16 @@ async function detect(argv: string[]): Promise<void> {
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
-  const commands: Record<string, (args: string[]) => Promise<void>> = { start, keygen, status, detect }
+  const commands: Record<string, (args: string[]) => Promise<void>> = {
+    start,
+    keygen,
+    status,
+    detect,
+    privacy,
+    bouncer: (args) => bouncerCommand(args),
+    // loaded on demand: the simulator pulls in scenario and report code the daemon never needs
+    sim: async (args) => (await import('./sim-command.ts')).sim(args),
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE)
     return

@@ -23,6 +23,10 @@ export function createDetectionEngine(
   if (config.stats.enabled) detectors.push(new RateZScoreDetector(), new CusumDetector())
   if (config.anomaly.enabled)
     detectors.push(new IsolationForestDetector({ threshold: config.anomaly.threshold }))
+  // Everything built from config alone can be rebuilt in a replay worker: the scenarios in one, the window
+  // detectors in another, about the same work each (see replay.ts).
+  const windows = detectors.map((_, i) => i).filter((i) => i > 0)
+  const groups = windows.length > 0 ? [[0], windows] : [[0]]
   detectors.push(...(extra.detectors ?? []))
   const ensemble = new Ensemble({
     threshold: config.threshold,
@@ -34,5 +38,5 @@ export function createDetectionEngine(
       return { banSeconds: override ?? spec?.banSeconds ?? 4 * 3600, severity: spec?.severity ?? 'medium' }
     },
   })
-  return new DetectionEngine(detectors, ensemble, extra.onFinding)
+  return new DetectionEngine(detectors, ensemble, extra.onFinding, { config, groups })
 }

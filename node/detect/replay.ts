@@ -1,13 +1,14 @@
-import { open, stat } from 'node:fs/promises'
-import { UNPARSED } from '../ingest/parsers/index.ts'
-import { createSourceParser } from '../ingest/source-parser.ts'
+import { availableParallelism } from 'node:os'
+import { stat } from 'node:fs/promises'
+import { Worker } from 'node:worker_threads'
 import type { DetectionEngine } from './detection-engine.ts'
 import type { Decision } from './ensemble.ts'
+import { releaseStartupMemory } from './release-memory.ts'
+import { scanFiles, type FileCounts, type ReplayFile } from './replay-scan.ts'
+import type { ReplayWorkerData, ReplayWorkerResult } from './replay-worker.ts'
+import { DetectorStage, mergeStaged, type StagedFinding } from './staged-findings.ts'
 
-export interface ReplayFile {
-  path: string
-  format: string
-}
+export type { ReplayFile } from './replay-scan.ts'
 
 export interface ReplayDecision {
   ip: string
@@ -29,47 +30,26 @@ export interface ReplayResult {
   seconds: number
   linesPerSecond: number
   decisions: ReplayDecision[]
-  files: { path: string; format: string; lines: number; parsed: number; unparsed: number }[]
+  files: FileCounts[]
 }
 
-const CHUNK = 4 * 1024 * 1024
+export interface ReplayOptions {
+  /**
+   * 1: everything on this thread. 2: the detectors run in groups on worker threads (see `EngineRecipe`) that
+   * each scan the files themselves, and their findings are merged back in order, so the decisions are the same.
+   * Default: 2 for inputs of at least `PARALLEL_MIN_BYTES` when the machine has a second core and the engine was
+   * built from config.
+   */
+  threads: number
+}
+
+/** below this much input, starting workers (about 150 ms) costs more than it saves */
+export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 /**
- * Lines are decoded this many bytes at a time (cut at a newline): strings this small are allocated in V8's young
- * generation and die there, where a 4 MB string goes to large-object space and lingers until a full GC.
+ * Young generation of a replay worker. V8 grows it up to 128 MB per thread when left alone, most of a replay's
+ * peak RSS, while a replay's short-lived garbage (lines, events) needs far less to die young in.
  */
-const DECODE_BYTES = 64 * 1024
-const SAMPLE_LINES = 50
-/** window detectors are ticked whenever event time moves on by this much */
-const TICK_MS = 1000
-/** at the end of the data, time is moved on this far so every window closes */
-const END_OF_DATA_MS = 15 * 60 * 1000
-
-/** Decodes buf[start, end) a slice at a time, each slice ending at a newline (or `end`), and handles its lines. */
-function forEachLineIn(buf: Buffer, start: number, end: number, handle: (line: string) => void): void {
-  while (start < end) {
-    let stop = end
-    if (end - start > DECODE_BYTES) {
-      // a newline byte never occurs inside a UTF-8 sequence, so decoding per slice gives the same text
-      const nl = buf.indexOf(0x0a, start + DECODE_BYTES)
-      if (nl !== -1 && nl < end) stop = nl + 1
-    }
-    forEachLine(buf.toString('utf8', start, stop), handle)
-    start = stop
-  }
-}
-
-function forEachLine(text: string, handle: (line: string) => void): void {
-  let start = 0
-  for (;;) {
-    const nl = text.indexOf('\n', start)
-    const stop = nl === -1 ? text.length : nl
-    let line = text.slice(start, stop)
-    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1)
-    if (line.length > 0) handle(line)
-    if (nl === -1) return
-    start = nl + 1
-  }
-}
+const WORKER_YOUNG_GENERATION_MB = 24
 
 export function decisionView(d: Decision): ReplayDecision {
   return {
@@ -86,20 +66,11 @@ export function decisionView(d: Decision): ReplayDecision {
   }
 }
 
-async function readSample(path: string): Promise<string[]> {
-  const fh = await open(path, 'r')
-  try {
-    const buf = Buffer.alloc(64 * 1024)
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0)
-    return buf
-      .subarray(0, bytesRead)
-      .toString('utf8')
-      .split('\n')
-      .slice(0, SAMPLE_LINES)
-      .filter((l) => l.length > 0)
-  } finally {
-    await fh.close()
-  }
+async function defaultThreads(files: readonly ReplayFile[]): Promise<number> {
+  if (availableParallelism() < 2) return 1
+  let bytes = 0
+  for (const f of files) bytes += (await stat(f.path)).size
+  return bytes >= PARALLEL_MIN_BYTES ? 2 : 1
 }
 
 /**
@@ -109,68 +80,58 @@ async function readSample(path: string): Promise<string[]> {
 export async function replayFiles(
   files: readonly ReplayFile[],
   engine: DetectionEngine,
+  options: Partial<ReplayOptions> = {},
 ): Promise<ReplayResult> {
   const started = process.hrtime.bigint()
   const decisions: Decision[] = []
-  const perFile: ReplayResult['files'] = []
-  let lastTick = 0
-  let lastEvent = 0
-  for (const file of files) {
-    const info = await stat(file.path)
-    const parser = createSourceParser(file.format, await readSample(file.path), {
-      reference: info.mtimeMs,
-      source: file.path,
+  const recipe = engine.recipe
+  const threads = recipe === undefined ? 1 : (options.threads ?? (await defaultThreads(files)))
+  let perFile: FileCounts[]
+  if (threads < 2 || recipe === undefined) {
+    perFile = await scanFiles(files, {
+      event(event) {
+        const d = engine.observe(event)
+        if (d !== undefined) decisions.push(d)
+      },
+      tick(now) {
+        for (const d of engine.tick(now)) decisions.push(d)
+      },
     })
-    const counts = { path: file.path, format: parser.format, lines: 0, parsed: 0, unparsed: 0 }
-    const fh = await open(file.path, 'r')
-    const buf = Buffer.allocUnsafe(CHUNK)
-    let carry = 0
-    const handle = (line: string) => {
-      counts.lines++
-      const r = parser.parse(line)
-      if (r === UNPARSED) {
-        counts.unparsed++
-        return
-      }
-      if (r === undefined) return
-      counts.parsed++
-      if (r.time > lastEvent) lastEvent = r.time
-      const d = engine.observe(r)
-      if (d !== undefined) decisions.push(d)
-      if (r.time - lastTick >= TICK_MS) {
-        lastTick = r.time
-        for (const t of engine.tick(r.time)) decisions.push(t)
-      }
-    }
+  } else {
+    const grouped = new Set(recipe.groups.flat())
+    const local = engine.detectors.map((_, i) => i).filter((i) => !grouped.has(i))
+    const workers = recipe.groups.map((detectors) =>
+      startWorker({ files: [...files], config: recipe.config, detectors: [...detectors] }),
+    )
     try {
-      for (;;) {
-        const { bytesRead } = await fh.read(buf, carry, CHUNK - carry, null)
-        const end = carry + bytesRead
-        if (bytesRead === 0) {
-          if (end > 0) forEachLineIn(buf, 0, end, handle)
-          break
-        }
-        // Decode up to the last newline (lines are slices of a few strings per chunk); the unfinished tail moves
-        // to the front of the buffer for the next read.
-        let cut = buf.lastIndexOf(0x0a, end - 1)
-        if (cut === -1) {
-          if (end < CHUNK) {
-            carry = end
-            continue
-          }
-          cut = end - 1 // a line longer than the buffer is cut rather than buffered without bound
-        }
-        forEachLineIn(buf, 0, cut, handle)
-        carry = end - cut - 1
-        buf.copy(buf, 0, cut + 1, end)
+      // a rejection is awaited below; until then it must not count as unhandled
+      for (const w of workers) w.result.catch(() => {})
+      let findings: StagedFinding[] = []
+      let scanned: FileCounts[] | undefined
+      if (local.length > 0) {
+        const stage = new DetectorStage(engine.detectors, local)
+        scanned = await scanFiles(files, stage)
+        findings = stage.findings
+      } else {
+        // while the workers start up: from here on this thread only waits for them
+        releaseStartupMemory()
       }
+      for (const w of workers) {
+        const result = await w.result
+        scanned ??= result.files
+        findings = mergeStaged(findings, result.findings)
+      }
+      perFile = scanned as FileCounts[]
+      engine.decideStaged(
+        findings,
+        perFile.reduce((n, f) => n + f.parsed, 0),
+        decisions,
+      )
     } finally {
-      await fh.close()
+      // after a failure the others must not keep the process alive
+      for (const w of workers) void w.worker.terminate()
     }
-    perFile.push(counts)
   }
-  // close every window still open at the end of the data
-  for (const d of engine.tick(lastEvent + END_OF_DATA_MS)) decisions.push(d)
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const lines = perFile.reduce((n, f) => n + f.lines, 0)
   return {
@@ -182,4 +143,23 @@ export async function replayFiles(
     decisions: decisions.map(decisionView),
     files: perFile,
   }
+}
+
+function startWorker(data: ReplayWorkerData): { worker: Worker; result: Promise<ReplayWorkerResult> } {
+  const worker = new Worker(new URL('./replay-worker.ts', import.meta.url), {
+    workerData: data,
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  })
+  const result = new Promise<ReplayWorkerResult>((resolve, reject) => {
+    let sent: ReplayWorkerResult | undefined
+    worker.once('message', (r: ReplayWorkerResult) => {
+      sent = r
+    })
+    worker.once('error', reject)
+    worker.once('exit', (code) => {
+      if (sent !== undefined) resolve(sent)
+      else reject(new Error(`replay worker exited with code ${code} before sending its findings`))
+    })
+  })
+  return { worker, result }
 }

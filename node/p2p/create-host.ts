@@ -8,7 +8,9 @@ import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { prefixLogger } from '@libp2p/logger'
 import { memory } from '@libp2p/memory'
 import { ping, type Ping } from '@libp2p/ping'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
+import type { Registry } from 'prom-client'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { scoreParams } from './gossip-scoring.ts'
@@ -31,6 +33,8 @@ export interface HostInit {
   maxConnections?: number
   /** this node's opinion of a peer (reputation), folded into its gossipsub score */
   appSpecificScore?: (peerId: string) => number
+  /** libp2p's own metrics (connections, streams, protocols) join this Prometheus registry */
+  metricsRegistry?: Registry
   /** prefix of libp2p's own debug logs (`DEBUG=libp2p:*`), e.g. the node name */
   logPrefix?: string
 }
@@ -79,5 +83,15 @@ export async function createHost(init: HostInit): Promise<ShieldwallHost> {
     connectionManager: { maxConnections: init.maxConnections ?? 200 },
     services: services as never,
     ...(init.logPrefix !== undefined ? { logger: prefixLogger(init.logPrefix) } : {}),
+    ...(init.metricsRegistry !== undefined
+      ? {
+          metrics: prometheusMetrics({
+            registry: init.metricsRegistry,
+            // process metrics are per process, not per node; one registry per node would repeat them
+            collectDefaultMetrics: false,
+            preserveExistingMetrics: true,
+          }),
+        }
+      : {}),
   })
 }

@@ -13,6 +13,10 @@ export const INVALID_MESSAGE_WEIGHT = -20
 /** per decay interval (1 s): the penalty halves in about 70 s, then forgiveness is gradual */
 export const INVALID_MESSAGE_DECAY = 0.99
 export const ALERT_TOPIC_WEIGHT = 1
+/** blocklist summaries: forged or malformed ones cost the same P4 penalty; first deliveries count for less */
+export const BLOCKLIST_TOPIC_WEIGHT = 0.5
+/** model updates: a poisoned update that fails validation costs its forwarder like any invalid message */
+export const MODEL_TOPIC_WEIGHT = 0.5
 export const FIRST_DELIVERY_WEIGHT = 0.5
 export const FIRST_DELIVERY_CAP = 20
 export const TIME_IN_MESH_WEIGHT = 0.01
@@ -42,6 +46,8 @@ export function scoreParams(appSpecificScore: (peerId: string) => number): Parti
       IPColocationFactorWeight: IP_COLOCATION_WEIGHT,
       IPColocationFactorWhitelist: new Set(IP_COLOCATION_WHITELIST),
       topics: {
+        [TOPICS.blocklists]: topicScore(BLOCKLIST_TOPIC_WEIGHT),
+        [TOPICS.models]: topicScore(MODEL_TOPIC_WEIGHT),
         [TOPICS.alerts]: {
           topicWeight: ALERT_TOPIC_WEIGHT,
           timeInMeshWeight: TIME_IN_MESH_WEIGHT,
@@ -65,4 +71,38 @@ export function scoreParams(appSpecificScore: (peerId: string) => number): Parti
     },
     scoreThresholds: SCORE_THRESHOLDS,
   }
+}
+
+/** Per-topic parameters shared by our sporadic topics: P4 (invalid messages) is what matters, P3 is off. */
+function topicScore(topicWeight: number) {
+  return {
+    topicWeight,
+    timeInMeshWeight: TIME_IN_MESH_WEIGHT,
+    timeInMeshQuantum: 1000,
+    timeInMeshCap: TIME_IN_MESH_CAP,
+    firstMessageDeliveriesWeight: FIRST_DELIVERY_WEIGHT,
+    firstMessageDeliveriesDecay: 0.9,
+    firstMessageDeliveriesCap: FIRST_DELIVERY_CAP,
+    meshMessageDeliveriesWeight: 0,
+    meshMessageDeliveriesDecay: 0.5,
+    meshMessageDeliveriesCap: 100,
+    meshMessageDeliveriesThreshold: 1,
+    meshMessageDeliveriesWindow: 10,
+    meshMessageDeliveriesActivation: 5000,
+    meshFailurePenaltyWeight: 0,
+    meshFailurePenaltyDecay: 0.5,
+    invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
+    invalidMessageDeliveriesDecay: INVALID_MESSAGE_DECAY,
+  }
+}
+
+/**
+ * A peer's current gossipsub score. The implementation has `getScore`, but the `GossipSub` interface that
+ * `@libp2p/gossipsub` exports does not declare it; undefined where it is missing or not a number.
+ */
+export function peerGossipScore(pubsub: unknown, peerId: string): number | undefined {
+  const get = (pubsub as { getScore?: (id: string) => number }).getScore
+  if (typeof get !== 'function') return undefined
+  const score = get.call(pubsub, peerId)
+  return Number.isFinite(score) ? score : undefined
 }

@@ -6,7 +6,10 @@ import { SCENARIO_PATTERN, SEVERITIES } from '../../../protocol/messages/alert.t
 import type { StoredAlert } from '../../alerts/alert-store.ts'
 import type { ShieldwallNode } from '../../shieldwall-node.ts'
 import { apiError } from '../errors.ts'
-import { jsonBody, queryParams } from '../validate.ts'
+import { toCef } from '../../integrations/cef.ts'
+import { stixBundle } from '../../integrations/stix.ts'
+import { doc } from '../openapi/route-doc.ts'
+import { jsonBody, pathParams, queryParams } from '../validate.ts'
 
 const indicatorField = z.string().transform((text, ctx) => {
   try {
@@ -30,6 +33,8 @@ const PublishAlertBody = z
 const ThreatsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
+  /** json (default), a STIX 2.1 bundle of Indicators, or CEF lines for syslog-based SIEMs */
+  format: z.enum(['json', 'stix', 'cef']).default('json'),
 })
 
 const JoinBody = z.object({ multiaddr: z.string().min(1).max(1024) }).strict()
@@ -54,8 +59,28 @@ function threatView(node: ShieldwallNode, a: StoredAlert) {
     createdAt: new Date(a.createdAt).toISOString(),
     expiresAt: new Date(a.expiresAt).toISOString(),
     receivedAt: new Date(a.receivedAt).toISOString(),
+    // what this node made of it: the blocklist entry covering the address now, if any
+    decision: decisionFor(node, a.indicator),
+    reporterTrust: a.origin === 'local' ? null : node.reputation.trust(node.peerIdOfSender(a.sender)),
   }
 }
+
+function decisionFor(node: ShieldwallNode, indicator: string) {
+  const entry = node.blocklist.get(indicator) ?? node.blocklist.lookup(indicator.split('/')[0])[0]
+  if (entry === undefined) return null
+  return {
+    blocked: true,
+    value: entry.value,
+    origin: entry.origin,
+    score: entry.score,
+    scenario: entry.scenario,
+    reporters: entry.reporters,
+    expiresAt: entry.expiresAt >= 8.64e15 ? null : new Date(entry.expiresAt).toISOString(),
+  }
+}
+
+const ThreatParam = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/, '32 hex digits (an alert id)') })
+const VerdictBody = z.object({ verdict: z.enum(['false', 'confirmed']) }).strict()
 
 export function networkRoutes(node: ShieldwallNode): Hono {
   return new Hono()
@@ -69,14 +94,73 @@ export function networkRoutes(node: ShieldwallNode): Hono {
       const alert = await node.alerts.publish(input)
       return c.json(threatView(node, alert), 201)
     })
-    .get('/threats', queryParams(ThreatsQuery), async (c) => {
-      const { limit, cursor } = c.req.valid('query')
-      const page = await node.alertStore.list({ limit, cursor })
-      return c.json({
-        items: page.items.map((a) => threatView(node, a)),
-        nextCursor: page.nextCursor ?? null,
-      })
-    })
+    .get(
+      '/threats',
+      doc({ summary: 'Alerts, newest first, with what this node decided about each' }),
+      queryParams(ThreatsQuery),
+      async (c) => {
+        const { limit, cursor, format } = c.req.valid('query')
+        const page = await node.alertStore.list({ limit, cursor })
+        if (format === 'stix') {
+          const threats = page.items.map((a) => ({
+            id: a.id,
+            indicator: a.indicator,
+            scenario: a.scenario,
+            confidence: a.confidence,
+            severity: a.severity,
+            createdAt: a.createdAt,
+            expiresAt: a.expiresAt,
+            reporter: node.peerIdOfSender(a.sender),
+          }))
+          if (page.nextCursor !== undefined) c.header('X-Next-Cursor', page.nextCursor)
+          return c.json(stixBundle(node.peerId, threats, Date.now()))
+        }
+        if (format === 'cef') {
+          const lines = page.items.map((a) =>
+            toCef({
+              scenario: a.scenario,
+              indicator: a.indicator,
+              confidence: a.confidence,
+              severity: a.severity,
+              time: a.createdAt,
+              reporter: node.peerIdOfSender(a.sender),
+              action: node.blocklist.lookup(a.indicator.split('/')[0]).length > 0 ? 'block' : 'alert',
+            }),
+          )
+          if (page.nextCursor !== undefined) c.header('X-Next-Cursor', page.nextCursor)
+          return c.body(lines.join('\n') + (lines.length > 0 ? '\n' : ''), 200, {
+            'content-type': 'text/plain; charset=utf-8',
+          })
+        }
+        return c.json({
+          items: page.items.map((a) => threatView(node, a)),
+          nextCursor: page.nextCursor ?? null,
+        })
+      },
+    )
+    .post(
+      '/threats/:id/verdict',
+      doc({ summary: "Mark a peer's alert false or confirmed; its reporter's trust follows (admin)" }),
+      pathParams(ThreatParam),
+      jsonBody(VerdictBody),
+      async (c) => {
+        const { id } = c.req.valid('param')
+        const { verdict } = c.req.valid('json')
+        const alert = await node.alertStore.get(id)
+        if (alert === undefined) throw apiError(404, `no alert ${id}`)
+        if (alert.origin === 'local') throw apiError(400, "that alert is this node's own")
+        const recorded = node.defense.markAlert(alert, verdict)
+        const reporter = node.peerIdOfSender(alert.sender)
+        return c.json({
+          id,
+          verdict,
+          recorded,
+          reporter,
+          reporterTrust: node.reputation.trust(reporter),
+          ...(recorded ? {} : { note: 'a verdict on this alert was already recorded' }),
+        })
+      },
+    )
     .post('/join', jsonBody(JoinBody), async (c) => {
       const { multiaddr: text } = c.req.valid('json')
       let ma

@@ -1,3 +1,5 @@
+import { detach } from '../scenarios/detach-string.ts'
+
 /**
  * Cheap, frozen tests on one HTTP request for the feature vector. They deliberately do not reuse the scenario
  * engine's regexes (`scenarios/request-patterns.ts`): the vector feeds a model shared between nodes, so what
@@ -62,6 +64,39 @@ export function isSensitivePath(path: string): boolean {
 export function isScannerUserAgent(userAgent: string | undefined): boolean {
   if (userAgent === undefined || userAgent.length === 0 || userAgent === '-') return true
   return SCANNER_UA.test(userAgent)
+}
+
+// The same few paths and user agents come back endlessly, as the same string objects (the parsers intern
+// them), whose hash V8 keeps: a Map lookup then costs far less than the regex. Bounded: text invented per
+// request only ever costs the regex it would have cost anyway, plus a lookup. Keys are detached copies: a slice
+// of a line kept as a key would keep its whole chunk of log text alive.
+const CACHE_MAX = 4096
+const CACHE_MAX_LENGTH = 256
+const sensitiveCache = new Map<string, boolean>()
+const scannerCache = new Map<string, boolean>()
+
+/** `isSensitivePath`, remembered per path */
+export function isSensitivePathCached(path: string): boolean {
+  if (path.length > CACHE_MAX_LENGTH) return isSensitivePath(path)
+  let verdict = sensitiveCache.get(path)
+  if (verdict === undefined) {
+    verdict = isSensitivePath(path)
+    if (sensitiveCache.size >= CACHE_MAX) sensitiveCache.clear()
+    sensitiveCache.set(detach(path), verdict)
+  }
+  return verdict
+}
+
+/** `isScannerUserAgent`, remembered per user agent */
+export function isScannerUserAgentCached(userAgent: string | undefined): boolean {
+  if (userAgent === undefined || userAgent.length > 2 * CACHE_MAX_LENGTH) return isScannerUserAgent(userAgent)
+  let verdict = scannerCache.get(userAgent)
+  if (verdict === undefined) {
+    verdict = isScannerUserAgent(userAgent)
+    if (scannerCache.size >= CACHE_MAX) scannerCache.clear()
+    scannerCache.set(detach(userAgent), verdict)
+  }
+  return verdict
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { SecurityEvent, ServiceKind } from '../../ingest/event.ts'
 import { FEATURE_COUNT } from './feature-schema.ts'
-import { hashString, isScannerUserAgent, isSensitivePath } from './request-traits.ts'
+import { hashString, isScannerUserAgentCached, isSensitivePathCached } from './request-traits.ts'
 import { Slab } from './slab.ts'
 
 /**
@@ -108,14 +108,14 @@ export class WindowAccumulator {
       this.#mark(0, PATH_WORDS, path)
       if (path.indexOf('?') !== -1) this.withQuery += w
       this.pathChars += (path.length < MAX_PATH_CHARS ? path.length : MAX_PATH_CHARS) * w
-      if (isSensitivePath(path)) this.sensitive += w
+      if (isSensitivePathCached(path)) this.sensitive += w
     }
     const method = e.method
     if (method !== undefined && method !== 'GET' && method !== 'HEAD') this.nonGet += w
     const ua = e.userAgent
     if (ua !== this.uaSeen || ua === undefined) {
       this.uaSeen = ua
-      this.uaScanner = isScannerUserAgent(ua)
+      this.uaScanner = isScannerUserAgentCached(ua)
     }
     if (this.uaScanner) this.scannerUa += w
     const bytes = e.bytes

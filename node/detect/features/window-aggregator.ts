@@ -1,5 +1,5 @@
 import type { SecurityEvent, ServiceKind } from '../../ingest/event.ts'
-import { BoundedLru } from './bounded-lru.ts'
+import { IpSlotTable } from './ip-slot-table.ts'
 import { WindowAccumulator } from './window-accumulator.ts'
 
 export interface WindowAggregatorInit {
@@ -45,17 +45,20 @@ export class InvalidWindowConfigError extends Error {
 const POOL_MAX = 1024
 
 /**
- * Per-address tumbling windows. The open windows live in a `BoundedLru` that is refreshed only when a window
- * opens, never on every event: its order is then the order windows opened, which (events arriving in time order)
- * is the order they end. So `tick` closes expired windows by walking from the front and stopping at the first
- * live one, and a full table evicts the window that would end soonest. One event costs one map lookup, plus a
- * re-insert when it opens a window.
+ * Per-address tumbling windows. The open windows live in an `IpSlotTable` whose order is refreshed only when a
+ * window opens, never on every event: its order is then the order windows opened, which (events arriving in
+ * time order) is the order they end. So `tick` closes expired windows by walking from the front and stopping at
+ * the first live one, and a full table evicts the window that would end soonest. One event costs one lookup by
+ * the address's number, plus a move to the back when it opens a window.
  */
 export class WindowAggregator {
   readonly init: WindowAggregatorInit
-  readonly #open: BoundedLru<string, WindowAccumulator>
+  readonly #open: IpSlotTable
+  /** the open window of each slot of `#open` */
+  readonly #accs: (WindowAccumulator | undefined)[] = []
   readonly #pool: WindowAccumulator[] = []
   #evicted: WindowAccumulator | undefined = undefined
+  #evictedIp = ''
   #closed = 0
   #emitted = 0
 
@@ -73,8 +76,10 @@ export class WindowAggregator {
         `windowMs and maxClosePerTick must be positive, maxIps a positive integer, minEvents >= 0 (got ${JSON.stringify(this.init)})`,
       )
     }
-    this.#open = new BoundedLru(this.init.maxIps, (_ip, acc) => {
-      this.#evicted = acc
+    this.#open = new IpSlotTable(this.init.maxIps, (slot) => {
+      this.#evicted = this.#accs[slot]
+      this.#evictedIp = this.#open.ipOf(slot)
+      this.#accs[slot] = undefined
     })
   }
 
@@ -83,27 +88,30 @@ export class WindowAggregator {
    * after its end, or, when a new address fills the table, the evicted address's window (closed early).
    */
   observe(e: SecurityEvent): ClosedWindow | undefined {
-    const ip = e.ip
     const open = this.#open
-    let acc = open.peek(ip)
-    if (acc !== undefined && e.time < acc.end) {
-      acc.add(e)
-      return undefined
-    }
+    let slot = open.find(e.ip)
+    let acc: WindowAccumulator
     let closed: ClosedWindow | undefined
     const windowMs = this.init.windowMs
-    if (acc !== undefined) {
-      closed = this.#close(acc, acc.end)
-      acc.reset(ip, e.time, windowMs)
-      open.set(ip, acc)
+    if (slot !== -1) {
+      acc = this.#accs[slot] as WindowAccumulator
+      if (e.time < acc.end) {
+        acc.add(e)
+        return undefined
+      }
+      closed = this.#close(acc, acc.end, slot)
+      acc.reset('', e.time, windowMs)
+      open.moveToBack(slot)
     } else {
       acc = this.#pool.pop() ?? new WindowAccumulator()
-      acc.reset(ip, e.time, windowMs)
-      open.set(ip, acc)
+      acc.reset('', e.time, windowMs)
+      slot = open.add(e.ip)
+      this.#accs[slot] = acc
       const evicted = this.#evicted
       if (evicted !== undefined) {
         this.#evicted = undefined
-        closed = this.#close(evicted, Math.min(evicted.end, Math.max(e.time, evicted.last)))
+        evicted.ip = this.#evictedIp
+        closed = this.#close(evicted, Math.min(evicted.end, Math.max(e.time, evicted.last)), -1)
         this.#recycle(evicted)
       }
     }
@@ -116,13 +124,12 @@ export class WindowAggregator {
     const out: ClosedWindow[] = []
     let budget = this.init.maxClosePerTick
     const open = this.#open
-    for (let ip = open.oldestKey(); ip !== undefined && budget-- > 0; ip = open.oldestKey()) {
-      const acc = open.peek(ip) as WindowAccumulator
+    for (let slot = open.oldest(); slot !== -1 && budget-- > 0; slot = open.oldest()) {
+      const acc = this.#accs[slot] as WindowAccumulator
       if (acc.end > now) break
-      open.delete(ip)
-      const closed = this.#close(acc, acc.end)
+      const closed = this.#close(acc, acc.end, slot)
+      this.#forget(slot)
       if (closed !== undefined) out.push(closed)
-      this.#recycle(acc)
     }
     return out
   }
@@ -130,12 +137,13 @@ export class WindowAggregator {
   /** Closes every open window, e.g. at the end of a replay. */
   flush(): ClosedWindow[] {
     const out: ClosedWindow[] = []
-    for (const acc of this.#open.values()) {
-      const closed = this.#close(acc, acc.end)
+    const open = this.#open
+    for (let slot = open.oldest(); slot !== -1; slot = open.oldest()) {
+      const acc = this.#accs[slot] as WindowAccumulator
+      const closed = this.#close(acc, acc.end, slot)
+      this.#forget(slot)
       if (closed !== undefined) out.push(closed)
-      this.#recycle(acc)
     }
-    this.#open.clear()
     return out
   }
 
@@ -148,12 +156,13 @@ export class WindowAggregator {
     }
   }
 
-  #close(acc: WindowAccumulator, end: number): ClosedWindow | undefined {
+  /** `slot` is the window's slot while it still holds it, or -1 when `acc.ip` is already set */
+  #close(acc: WindowAccumulator, end: number, slot: number): ClosedWindow | undefined {
     this.#closed++
     if (acc.events < this.init.minEvents) return undefined
     this.#emitted++
     return {
-      ip: acc.ip,
+      ip: slot === -1 ? acc.ip : this.#open.ipOf(slot),
       start: acc.start,
       end,
       last: acc.last,
@@ -164,7 +173,15 @@ export class WindowAggregator {
     }
   }
 
+  #forget(slot: number): void {
+    const acc = this.#accs[slot] as WindowAccumulator
+    this.#open.remove(slot)
+    this.#accs[slot] = undefined
+    this.#recycle(acc)
+  }
+
   #recycle(acc: WindowAccumulator): void {
+    acc.ip = ''
     if (this.#pool.length < POOL_MAX) this.#pool.push(acc)
   }
 }

@@ -1,6 +1,6 @@
 import type { SecurityEvent, ServiceKind } from '../../ingest/event.ts'
 import type { Detector, Finding } from '../detector.ts'
-import { BoundedLru } from '../features/bounded-lru.ts'
+import { IpSlotTable } from '../features/ip-slot-table.ts'
 import { RollingMedian } from './rolling-median.ts'
 import { eventNoun, formatCount, rateScenario, serviceIndex, SERVICES } from './service-index.ts'
 
@@ -40,13 +40,34 @@ export function zConfidence(z: number, threshold: number): number {
   return 0.5 + 0.5 * Math.min(1, Math.max(0, (z - threshold) / threshold))
 }
 
-class RateWindow {
-  ip = ''
-  start = 0
-  end = 0
-  last = 0
-  count = 0
-  flagged = false
+/** per slot: window start, end, last event time, weighted count, and 1 once judged (flagged) */
+const START = 0
+const END = 1
+const LAST = 2
+const COUNT = 3
+const FLAGGED = 4
+const FIELDS = 5
+
+/** One service's open windows: an address table and the numbers of each slot side by side. */
+class ServiceWindows {
+  readonly ips: IpSlotTable
+  v = new Float64Array(256 * FIELDS)
+
+  constructor(maxIps: number) {
+    // an evicted window is dropped unjudged, as a window that never closed
+    this.ips = new IpSlotTable(maxIps)
+  }
+
+  /** the slot's numbers start at the returned offset (the array may have grown) */
+  at(slot: number): number {
+    const at = slot * FIELDS
+    if (at >= this.v.length) {
+      const grown = new Float64Array(this.v.length * 2)
+      grown.set(this.v)
+      this.v = grown
+    }
+    return at
+  }
 }
 
 interface Population {
@@ -56,28 +77,24 @@ interface Population {
   alarmCount: number
 }
 
-const POOL_MAX = 1024
-
 /**
  * Compares each address's event rate with everyone else's on the same service. Rates are compared in log space
  * (rates span orders of magnitude; a flood is a multiplicative jump) against the median and MAD of recent
  * windows, which a few heavy hitters cannot drag along. The threshold is turned into an event count once per
- * refresh, so the hot path is a map lookup, an increment and a compare, and a flood is reported the moment it
+ * refresh, so the hot path is a table lookup, an increment and a compare, and a flood is reported the moment it
  * crosses the line rather than when its window closes.
  */
 export class RateZScoreDetector implements Detector {
   readonly name = 'rate-zscore'
   readonly init: RateZScoreInit
-  readonly #ips: BoundedLru<string, RateWindow>[]
+  readonly #svc: ServiceWindows[]
   readonly #pop: Population[]
-  readonly #pool: RateWindow[] = []
   #windows = 0
   #flagged = 0
 
   constructor(init: Partial<RateZScoreInit> = {}) {
     this.init = { ...DEFAULT_RATE_ZSCORE_INIT, ...init }
-    const recycle = (_ip: string, w: RateWindow) => this.#recycle(w)
-    this.#ips = SERVICES.map(() => new BoundedLru<string, RateWindow>(this.init.maxIps, recycle))
+    this.#svc = SERVICES.map(() => new ServiceWindows(this.init.maxIps))
     this.#pop = SERVICES.map(() => ({
       sample: new RollingMedian(this.init.populationSize),
       sigma: 0,
@@ -87,27 +104,32 @@ export class RateZScoreDetector implements Detector {
 
   observe(event: SecurityEvent): Finding | undefined {
     const svc = serviceIndex(event.service)
-    const ips = this.#ips[svc]
+    const sw = this.#svc[svc]
+    const ips = sw.ips
     const t = event.time
-    let w = ips.peek(event.ip)
+    let slot = ips.find(event.ip)
     let closed: Finding | undefined
-    if (w === undefined || t >= w.end) {
-      if (w !== undefined) closed = this.#close(w, svc)
-      else w = this.#pool.pop() ?? new RateWindow()
-      w.ip = event.ip
-      w.start = t
-      w.last = t
-      w.end = t + this.init.windowMs
-      w.count = 0
-      w.flagged = false
-      ips.set(event.ip, w) // (re)insert: the table stays in window-opening order, which is closing order
-    }
+    let at: number
+    if (slot === -1 || t >= sw.v[slot * FIELDS + END]) {
+      if (slot !== -1) {
+        closed = this.#close(sw, slot, svc)
+        ips.moveToBack(slot) // the table stays in window-opening order, which is closing order
+      } else slot = ips.add(event.ip)
+      at = sw.at(slot)
+      const v = sw.v
+      v[at + START] = t
+      v[at + LAST] = t
+      v[at + END] = t + this.init.windowMs
+      v[at + COUNT] = 0
+      v[at + FLAGGED] = 0
+    } else at = slot * FIELDS
+    const v = sw.v
     const c = event.count
-    w.count += c !== undefined && c > 1 ? c : 1
-    if (t > w.last) w.last = t
-    if (!w.flagged && w.count >= this.#pop[svc].alarmCount) {
-      w.flagged = true
-      return this.#finding(w, svc, true)
+    const count = (v[at + COUNT] += c !== undefined && c > 1 ? c : 1)
+    if (t > v[at + LAST]) v[at + LAST] = t
+    if (v[at + FLAGGED] === 0 && count >= this.#pop[svc].alarmCount) {
+      v[at + FLAGGED] = 1
+      return this.#finding(sw, slot, svc, true)
     }
     return closed
   }
@@ -116,14 +138,13 @@ export class RateZScoreDetector implements Detector {
     const out: Finding[] = []
     let budget = this.init.maxClosePerTick
     for (let svc = 0; svc < SERVICES.length; svc++) {
-      const ips = this.#ips[svc]
-      for (let ip = ips.oldestKey(); ip !== undefined && budget-- > 0; ip = ips.oldestKey()) {
-        const w = ips.peek(ip) as RateWindow
-        if (w.end > now) break
-        ips.delete(ip)
-        const f = this.#close(w, svc)
+      const sw = this.#svc[svc]
+      const ips = sw.ips
+      for (let slot = ips.oldest(); slot !== -1 && budget-- > 0; slot = ips.oldest()) {
+        if (sw.v[slot * FIELDS + END] > now) break
+        const f = this.#close(sw, slot, svc)
+        ips.remove(slot)
         if (f !== undefined) out.push(f)
-        this.#recycle(w)
       }
     }
     return out
@@ -132,8 +153,8 @@ export class RateZScoreDetector implements Detector {
   stats(): Record<string, number> {
     const [ssh, http] = this.#pop
     return {
-      trackedIps: this.#ips.reduce((n, m) => n + m.size, 0),
-      evictedIps: this.#ips.reduce((n, m) => n + m.evictions, 0),
+      trackedIps: this.#svc.reduce((n, m) => n + m.ips.size, 0),
+      evictedIps: this.#svc.reduce((n, m) => n + m.ips.evictions, 0),
       windows: this.#windows,
       flaggedWindows: this.#flagged,
       httpMedianPerMin: Math.expm1(http.sample.median),
@@ -142,18 +163,20 @@ export class RateZScoreDetector implements Detector {
   }
 
   /** The window is over: judge it if it was not judged already, and let it join the population if it is normal. */
-  #close(w: RateWindow, svc: number): Finding | undefined {
+  #close(sw: ServiceWindows, slot: number, svc: number): Finding | undefined {
     this.#windows++
-    if (w.flagged) return undefined
+    const at = slot * FIELDS
+    if (sw.v[at + FLAGGED] !== 0) return undefined
     const pop = this.#pop[svc]
-    const logRate = Math.log1p(this.#perMinute(w.count))
+    const count = sw.v[at + COUNT]
+    const logRate = Math.log1p(this.#perMinute(count))
     if (
       pop.alarmCount !== Infinity &&
       (logRate - pop.sample.median) / pop.sigma > this.init.zThreshold &&
-      w.count >= this.#floorCount()
+      count >= this.#floorCount()
     ) {
-      w.flagged = true
-      return this.#finding(w, svc, false)
+      sw.v[at + FLAGGED] = 1
+      return this.#finding(sw, slot, svc, false)
     }
     if (pop.sample.push(logRate)) this.#recalibrate(pop)
     return undefined
@@ -175,8 +198,10 @@ export class RateZScoreDetector implements Detector {
     return (count * 60_000) / this.init.windowMs
   }
 
-  #finding(w: RateWindow, svc: number, early: boolean): Finding {
+  #finding(sw: ServiceWindows, slot: number, svc: number, early: boolean): Finding {
     this.#flagged++
+    const at = slot * FIELDS
+    const w = { start: sw.v[at + START], last: sw.v[at + LAST], count: sw.v[at + COUNT] }
     const service: ServiceKind = SERVICES[svc]
     const pop = this.#pop[svc]
     const { zThreshold, minRatePerMin, windowMs } = this.init
@@ -191,7 +216,7 @@ export class RateZScoreDetector implements Detector {
     return {
       detector: this.name,
       scenario: rateScenario(service),
-      ip: w.ip,
+      ip: sw.ips.ipOf(slot),
       score: zConfidence(z, zThreshold),
       events: w.count,
       first: w.start,
@@ -200,10 +225,6 @@ export class RateZScoreDetector implements Detector {
         `sent ${formatCount(w.count)} ${eventNoun(service)} ${when}; ${service} population median ${formatRate(Math.expm1(pop.sample.median))}/min, z = ${z.toFixed(1)} (threshold ${zThreshold}, floor ${formatCount(minRatePerMin)}/min)`,
       ],
     }
-  }
-
-  #recycle(w: RateWindow): void {
-    if (this.#pool.length < POOL_MAX) this.#pool.push(w)
   }
 }
 

@@ -1,6 +1,6 @@
 import type { SecurityEvent } from '../event.ts'
 import { ApacheErrorParser } from './apache-error.ts'
-import { quoted, quotedEnd, request, slice, splitRequest } from './http-request-line.ts'
+import { quoted, quotedEnd, request, slice, splitRequest, userAgentAt } from './http-request-line.ts'
 import { canonicalIp } from './ip.ts'
 import { NginxErrorParser } from './nginx-error.ts'
 import { newEvent } from './new-event.ts'
@@ -145,7 +145,7 @@ export class AccessLogParser implements LineParser {
           const u0 = r1 + 3
           const u1 = quotedEnd(line, u0)
           if (u1 !== -1 && u1 > u0 && !(u1 === u0 + 1 && line.charCodeAt(u0) === 45))
-            ev.userAgent = slice(line, u0, u1, quoted.hasEscapes)
+            ev.userAgent = userAgentAt(line, u0, u1, quoted.hasEscapes)
         }
       }
     }

@@ -3,6 +3,8 @@
  * the access-log and nginx error-log parsers. Methods are interned so the common ones cost no allocation.
  */
 
+import { TextInterner } from './text-interner.ts'
+
 /** result slots of `splitRequest`, reused (single-threaded hot path) */
 export const request = { method: undefined as string | undefined, path: '' }
 
@@ -51,7 +53,20 @@ export function splitRequest(line: string, start: number, end: number, hasEscape
   const last = line.lastIndexOf(' ', end - 1)
   if (last > sp && line.startsWith('HTTP/', last + 1)) pathEnd = last
   request.method = method
-  request.path = slice(line, sp + 1, pathEnd, hasEscapes)
+  request.path =
+    hasEscapes || pathEnd === sp + 1
+      ? slice(line, sp + 1, pathEnd, hasEscapes)
+      : paths.get(line, sp + 1, pathEnd)
+}
+
+/** a site's pages, assets and the probe lists scanners send repeat endlessly; shared by the parsers of a thread */
+const paths = new TextInterner(4096, 256)
+/** user agents repeat even more */
+const userAgents = new TextInterner(1024, 512)
+
+/** A quoted user agent field, line[start, end): one string per distinct text while it keeps coming back. */
+export function userAgentAt(line: string, start: number, end: number, hasEscapes: boolean): string {
+  return hasEscapes ? slice(line, start, end, true) : userAgents.get(line, start, end)
 }
 
 /** line[start, end) with Apache's `\"` and `\\` escapes undone when present */

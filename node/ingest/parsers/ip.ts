@@ -152,10 +152,57 @@ function formatIpv6(): string {
   return out
 }
 
+/** value of the dotted quad in s[start, end) as an unsigned 32-bit number, or -1 when not one (see `isIpv4`) */
+function ipv4Value(s: string, start: number, end: number): number {
+  const len = end - start
+  if (len < 7 || len > 15) return -1
+  let parts = 0
+  let value = 0
+  let digits = 0
+  let key = 0
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 46 /* . */) {
+      if (digits === 0 || parts === 3) return -1
+      parts++
+      key = key * 256 + value
+      value = 0
+      digits = 0
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return -1 // leading zero
+      value = value * 10 + (c - 48)
+      if (value > 255) return -1
+      digits++
+    } else {
+      return -1
+    }
+  }
+  return parts === 3 && digits > 0 ? key * 256 + value : -1
+}
+
+/**
+ * IPv4 addresses seen lately, direct-mapped by value: an address that comes back is handed out as the same
+ * string object, which detectors hash and compare in O(1) and which, unlike a slice of the line, does not keep
+ * the line's chunk of log text alive wherever it is stored (sshd's connection table, detector state).
+ */
+const INTERN_BITS = 16
+const internedValues = new Float64Array(1 << INTERN_BITS).fill(-1)
+const internedTexts = new Array<string>(1 << INTERN_BITS).fill('')
+
+function internIpv4(s: string, start: number, end: number, value: number): string {
+  const cell = Math.imul(value | 0, 0x9e3779b1) >>> (32 - INTERN_BITS)
+  if (internedValues[cell] === value) return internedTexts[cell]
+  // concatenation then slicing makes a copy that does not keep `s` alive
+  const text = (' ' + s.slice(start, end)).slice(1)
+  internedValues[cell] = value
+  internedTexts[cell] = text
+  return text
+}
+
 /** Canonical text of the IP in s[start, end), or undefined when it is not an IP literal. */
 export function canonicalIp(s: string, start = 0, end = s.length): string | undefined {
-  if (end - start > 6 && isIpv4(s, start, end))
-    return start === 0 && end === s.length ? s : s.slice(start, end)
+  const v4 = end - start > 6 ? ipv4Value(s, start, end) : -1
+  if (v4 !== -1) return internIpv4(s, start, end, v4)
   if (s.indexOf(':', start) === -1) return undefined
   if (!parseIpv6(s, start, end)) return undefined
   const text = formatIpv6()

@@ -1,0 +1,122 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { parseIndicator } from '../../../protocol/indicator.ts'
+import type { BlockEntry } from '../../blocklist/block-entry.ts'
+import { EXPORT_FORMATS, exportBlocklist } from '../../blocklist/exporters.ts'
+import type { ShieldwallNode } from '../../shieldwall-node.ts'
+import { apiError } from '../errors.ts'
+import { doc } from '../openapi/route-doc.ts'
+import { jsonBody, queryParams } from '../validate.ts'
+
+const cidr = z.string().transform((text, ctx) => {
+  try {
+    return parseIndicator(text.trim()).canonical
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not an IPv4/IPv6 address or CIDR: ${(err as Error).message}` })
+    return z.NEVER
+  }
+})
+
+const MAX_CHANGES = 10_000
+
+const ManualEntry = z
+  .object({
+    value: cidr,
+    durationSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(10 * 365 * 86_400)
+      .optional(),
+    reason: z.string().max(500).optional(),
+    scenario: z.string().max(64).optional(),
+  })
+  .strict()
+
+export const BlocklistChanges = z
+  .object({
+    add: z.array(ManualEntry).max(MAX_CHANGES).default([]),
+    remove: z.array(cidr).max(MAX_CHANGES).default([]),
+    allow: z.array(cidr).max(MAX_CHANGES).default([]),
+    unallow: z.array(cidr).max(MAX_CHANGES).default([]),
+  })
+  .strict()
+  .refine((b) => b.add.length + b.remove.length + b.allow.length + b.unallow.length > 0, {
+    message: 'nothing to change: give add, remove, allow or unallow',
+  })
+
+const ListQuery = z.object({
+  format: z.enum(['json', ...EXPORT_FORMATS]).default('json'),
+  ip: z.string().max(64).optional(),
+  origin: z.enum(['local', 'community', 'manual']).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).default(1000),
+})
+
+export function entryView(e: BlockEntry) {
+  return {
+    ...e,
+    createdAt: new Date(e.createdAt).toISOString(),
+    expiresAt: e.expiresAt >= 8.64e15 ? null : new Date(e.expiresAt).toISOString(),
+  }
+}
+
+/** The node's blocklist: what it blocks and why, manual entries and the allowlist. */
+export function blocklistRoutes(node: ShieldwallNode): Hono {
+  return new Hono()
+    .get(
+      '/',
+      doc({
+        summary: 'The active blocklist, as JSON or as a file for nftables, ipset, nginx or a plain list',
+      }),
+      queryParams(ListQuery),
+      (c) => {
+        const { format, ip, origin, limit } = c.req.valid('query')
+        const bl = node.blocklist
+        let entries = ip !== undefined ? bl.lookup(ip) : [...bl.entries()]
+        if (origin !== undefined) entries = entries.filter((e) => e.origin === origin)
+        if (format !== 'json') {
+          return c.body(exportBlocklist(format, entries), 200, {
+            'content-type': 'text/plain; charset=utf-8',
+          })
+        }
+        entries.sort((a, b) => b.createdAt - a.createdAt)
+        return c.json({
+          total: entries.length,
+          items: entries.slice(0, limit).map(entryView),
+          allowlist: bl.allowlist.entries(),
+          stats: bl.stats(),
+        })
+      },
+    )
+    .put(
+      '/',
+      doc({ summary: 'Add or remove manual entries and allowlist entries (admin)' }),
+      jsonBody(BlocklistChanges),
+      async (c) => {
+        const changes = c.req.valid('json')
+        const bl = node.blocklist
+        // Allowlist first: an address both allowed and added in one request stays allowed.
+        for (const value of changes.unallow) bl.allowlist.remove(value)
+        for (const value of changes.allow) bl.allowlist.add(value, 'config', 'added through the API')
+        const added: ReturnType<typeof entryView>[] = []
+        for (const [i, entry] of changes.add.entries()) {
+          try {
+            const e = await bl.add(entry.value, {
+              ...(entry.durationSeconds !== undefined ? { durationSeconds: entry.durationSeconds } : {}),
+              ...(entry.reason !== undefined ? { reason: entry.reason } : {}),
+              ...(entry.scenario !== undefined ? { scenario: entry.scenario } : {}),
+            })
+            added.push(entryView(e))
+          } catch (err) {
+            const e = err as Error
+            if (e.name === 'AllowlistedError' || e.name === 'InvalidBlockError')
+              throw apiError(409, `field "add.${i}.value": ${e.message}`, `add.${i}.value`)
+            throw err
+          }
+        }
+        const removed: string[] = []
+        for (const value of changes.remove) if ((await bl.remove(value)) !== undefined) removed.push(value)
+        return c.json({ added, removed, allowed: changes.allow, unallowed: changes.unallow, size: bl.size })
+      },
+    )
+}

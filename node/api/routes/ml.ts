@@ -1,0 +1,213 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { FEATURE_SCHEMA } from '../../detect/features/feature-schema.ts'
+import type { FederationService } from '../../learning/federation/federation-service.ts'
+import { topContributions } from '../../learning/federation/model-detector.ts'
+import { explainOcclusion } from '../../learning/model/explain.ts'
+import type { ModelSummary, ModelVersion } from '../../learning/registry/model-registry.ts'
+import { apiError } from '../errors.ts'
+import { jsonBody, pathParams } from '../validate.ts'
+
+const NAMES: readonly string[] = FEATURE_SCHEMA.names
+const MAX_BATCH = 1000
+
+const Vector = z.union([
+  z.array(z.number().finite()).length(NAMES.length, `an array of ${NAMES.length} numbers in schema order`),
+  z.record(z.string(), z.number().finite()).refine((r) => Object.keys(r).every((k) => NAMES.includes(k)), {
+    message: `unknown feature name; known: ${NAMES.join(', ')}`,
+  }),
+])
+type VectorInput = z.infer<typeof Vector>
+
+/** a feature vector (array in schema order, or by name with the rest 0) or an address whose latest window to use */
+const Subject = z
+  .object({ features: Vector.optional(), ip: z.string().min(2).max(64).optional() })
+  .strict()
+  .refine((b) => (b.features === undefined) !== (b.ip === undefined), {
+    message: 'give exactly one of "features" or "ip"',
+  })
+
+const ExplainBody = z
+  .object({
+    features: Vector.optional(),
+    ip: z.string().min(2).max(64).optional(),
+    top: z.number().int().min(1).max(NAMES.length).optional(),
+  })
+  .strict()
+  .refine((b) => (b.features === undefined) !== (b.ip === undefined), {
+    message: 'give exactly one of "features" or "ip"',
+  })
+
+const BatchBody = z.object({ items: z.array(Vector).min(1).max(MAX_BATCH) }).strict()
+
+const ModelId = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, 'a 64-character hex model hash') })
+
+const TrainBody = z
+  .object({
+    epochs: z.number().positive().max(50).optional(),
+    learningRate: z.number().positive().max(10).optional(),
+  })
+  .strict()
+
+const SyncBody = z.object({ force: z.boolean().optional() }).strict()
+
+const ContributeBody = z
+  .object({
+    contributing: z.boolean().optional(),
+    budget: z
+      .object({ epsilon: z.number().positive().max(1e6) })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((b) => b.contributing !== undefined || b.budget !== undefined, {
+    message: 'give "contributing" or "budget"',
+  })
+
+function toVector(v: VectorInput): number[] {
+  if (Array.isArray(v)) return v
+  return NAMES.map((name) => v[name] ?? 0)
+}
+
+function modelView(m: ModelSummary | ModelVersion, currentId: string | undefined) {
+  const { id, parent, round, metrics, createdAt, adoptedAt, source, gate } = m
+  return {
+    id,
+    parent,
+    round,
+    source,
+    metrics,
+    gate: gate ?? null,
+    current: id === currentId,
+    createdAt: new Date(createdAt).toISOString(),
+    adoptedAt: adoptedAt !== undefined ? new Date(adoptedAt).toISOString() : null,
+  }
+}
+
+/**
+ * The learned detector and its federation, under `/api/ml`. `learning` is looked up per request so the routes
+ * answer 503 (instead of the app failing to build) when learning is switched off.
+ */
+export function mlRoutes(node: { readonly learning: FederationService }): Hono {
+  const service = (): FederationService => {
+    try {
+      return node.learning
+    } catch {
+      throw apiError(503, 'federated learning is not running on this node (learning.enabled)')
+    }
+  }
+  const vectorOf = (learning: FederationService, body: { features?: VectorInput; ip?: string }) => {
+    if (body.features !== undefined) return { x: toVector(body.features), window: null }
+    const w = learning.detector.recentWindow(body.ip!)
+    if (w === undefined) throw apiError(404, `no recent closed window for ${body.ip}`, 'ip')
+    return {
+      x: Array.from(w.features),
+      window: {
+        ip: w.ip,
+        start: new Date(w.start).toISOString(),
+        end: new Date(w.end).toISOString(),
+        events: w.events,
+        service: w.service,
+      },
+    }
+  }
+
+  return new Hono()
+    .get('/models', async (c) => {
+      const learning = service()
+      const current = learning.registry.currentId
+      const items = await learning.registry.list()
+      return c.json({ current: current ?? null, items: items.map((m) => modelView(m, current)) })
+    })
+    .get('/models/:id', pathParams(ModelId), async (c) => {
+      const learning = service()
+      const { id } = c.req.valid('param')
+      const m = await learning.registry.get(id)
+      if (m === undefined) throw apiError(404, `no model ${id}`)
+      return c.json({
+        ...modelView(m, learning.registry.currentId),
+        weights: { encoding: m.weights.encoding, shapes: m.weights.shapes, bytes: m.weights.data.length },
+      })
+    })
+    .post('/models/:id/rollback', pathParams(ModelId), async (c) => {
+      const learning = service()
+      const { id } = c.req.valid('param')
+      try {
+        const m = await learning.rollback(id)
+        return c.json(modelView(m, learning.registry.currentId))
+      } catch (err) {
+        const e = err as Error
+        if (e.name === 'ModelNotFoundError') throw apiError(404, e.message)
+        if (e.name === 'InvalidRollbackError' || e.name === 'FederationMismatchError')
+          throw apiError(409, e.message)
+        throw err
+      }
+    })
+    .post('/predict', jsonBody(Subject), (c) => {
+      const learning = service()
+      const { x, window } = vectorOf(learning, c.req.valid('json'))
+      const score = learning.predict(x)
+      const threshold = learning.detector.init.threshold
+      return c.json({ score, attack: score >= threshold, threshold, modelHash: learning.modelHash, window })
+    })
+    .post('/batch-predict', jsonBody(BatchBody), (c) => {
+      const learning = service()
+      const { items } = c.req.valid('json')
+      const threshold = learning.detector.init.threshold
+      const scores = items.map((v) => learning.predict(toVector(v)))
+      return c.json({
+        modelHash: learning.modelHash,
+        threshold,
+        results: scores.map((score) => ({ score, attack: score >= threshold })),
+      })
+    })
+    .post('/explain', jsonBody(ExplainBody), (c) => {
+      const learning = service()
+      const body = c.req.valid('json')
+      const { x, window } = vectorOf(learning, body)
+      const model = learning.model
+      const score = learning.predict(x)
+      const top = body.top ?? 5
+      const contributions = explainOcclusion(model, x)
+        .slice(0, top)
+        .map((k) => ({ ...k, value: x[NAMES.indexOf(k.feature)] }))
+      return c.json({
+        score,
+        modelHash: learning.modelHash,
+        method: 'occlusion: score minus the score with the feature at its training mean',
+        contributions,
+        raising: topContributions(model, x, top).map((k) => k.feature),
+        window,
+      })
+    })
+    .get('/performance', (c) => c.json(service().performance()))
+    .post('/train', jsonBody(TrainBody), async (c) => {
+      const learning = service()
+      try {
+        return c.json(await learning.trainNow(c.req.valid('json')))
+      } catch (err) {
+        if ((err as Error).name === 'NotEnoughDataError') throw apiError(409, (err as Error).message)
+        throw err
+      }
+    })
+    .get('/federation/status', (c) => c.json(service().status()))
+    .post('/federation/sync', jsonBody(SyncBody), async (c) => {
+      const learning = service()
+      return c.json(await learning.sync(c.req.valid('json')))
+    })
+    .get('/federation/peers', (c) => c.json({ items: service().peers() }))
+    .post('/federation/contribute', jsonBody(ContributeBody), async (c) => {
+      const learning = service()
+      const { contributing, budget } = c.req.valid('json')
+      if (budget !== undefined) await learning.setBudget(budget.epsilon)
+      if (contributing !== undefined) await learning.setContributing(contributing)
+      const s = learning.status()
+      return c.json({
+        contributing: s.contributing,
+        contributionState: s.contributionState,
+        epsilonSpent: s.epsilonSpent,
+        epsilonBudget: s.epsilonBudget,
+        epsilonLeft: s.epsilonLeft,
+      })
+    })
+}

@@ -1,0 +1,89 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { peerGossipScore } from '../../p2p/gossip-scoring.ts'
+import type { ShieldwallNode } from '../../shieldwall-node.ts'
+import { apiError } from '../errors.ts'
+import { doc } from '../openapi/route-doc.ts'
+import { jsonBody, pathParams, queryParams } from '../validate.ts'
+
+const PeerParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[1-9A-HJ-NP-Za-km-z]+$/, 'a base58 peer id'),
+})
+const PinBody = z.object({ pin: z.enum(['trusted', 'banned']).nullable() }).strict()
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(10_000).default(500),
+  pinned: z.enum(['true', 'false']).optional(),
+})
+
+function gossipScoreOf(node: ShieldwallNode, peerId: string): number | null {
+  return peerGossipScore(node.host.services.pubsub, peerId) ?? null
+}
+
+function peerView(node: ShieldwallNode, peerId: string) {
+  const rep = node.reputation.get(peerId)
+  const connected = node.host.getPeers().some((p) => p.toString() === peerId)
+  const base = {
+    peerId,
+    connected,
+    // what gossipsub thinks of the peer right now (our reputation is one term of it)
+    gossipScore: gossipScoreOf(node, peerId),
+  }
+  if (rep === undefined) {
+    return { ...base, trust: node.reputation.trust(peerId), known: false }
+  }
+  return {
+    ...base,
+    known: true,
+    trust: rep.trust,
+    expected: rep.expected,
+    appScore: rep.gossipScore,
+    pinned: rep.pinned ?? null,
+    evidence: rep.counts,
+    recent: rep.recent.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+    firstSeen: new Date(rep.firstSeen).toISOString(),
+    lastSeen: new Date(rep.lastSeen).toISOString(),
+  }
+}
+
+/** Peers as this node judges them: trust, the evidence behind it, and admin pins. */
+export function peerRoutes(node: ShieldwallNode): Hono {
+  return new Hono()
+    .get('/', doc({ summary: 'Known and connected peers with their trust' }), queryParams(ListQuery), (c) => {
+      const { limit, pinned } = c.req.valid('query')
+      const known = node.reputation.list({
+        limit,
+        ...(pinned !== undefined ? { pinned: pinned === 'true' } : {}),
+      })
+      const ids = new Set(known.map((p) => p.peerId))
+      if (pinned === undefined) for (const p of node.host.getPeers()) ids.add(p.toString())
+      const items = [...ids].slice(0, limit).map((id) => peerView(node, id))
+      items.sort((a, b) => b.trust - a.trust)
+      return c.json({ items })
+    })
+    .get('/:id', doc({ summary: "One peer's trust, evidence and pin" }), pathParams(PeerParam), (c) => {
+      const { id } = c.req.valid('param')
+      return c.json(peerView(node, id))
+    })
+    .put(
+      '/:id',
+      doc({ summary: 'Pin a peer as trusted or banned, or clear the pin (admin)' }),
+      pathParams(PeerParam),
+      jsonBody(PinBody),
+      async (c) => {
+        const { id } = c.req.valid('param')
+        const { pin } = c.req.valid('json')
+        if (id === node.peerId) throw apiError(400, 'that is this node')
+        try {
+          await node.reputation.pin(id, pin)
+        } catch (err) {
+          if ((err as Error).name === 'InvalidPeerIdError') throw apiError(400, (err as Error).message, 'id')
+          throw err
+        }
+        return c.json(peerView(node, id))
+      },
+    )
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_BLOCK_POLICY, type BlockVerdict } from './decide-block.ts'
+import { EvidenceBook, type StoredReport } from './evidence-book.ts'
+
+const NOW = 1_700_000_000_000
+
+function setup(over: { maxIndicators?: number; maxReportsPerIndicator?: number } = {}) {
+  const trust = new Map<string, number>()
+  const applied: [string, BlockVerdict][] = []
+  let now = NOW
+  const book = new EvidenceBook<string>(
+    {
+      policy: DEFAULT_BLOCK_POLICY,
+      maxIndicators: over.maxIndicators ?? 100,
+      maxReportsPerIndicator: over.maxReportsPerIndicator ?? 8,
+      maxLocalPerIndicator: 2,
+    },
+    {
+      apply: async (value, verdict) => {
+        applied.push([value, verdict])
+        return verdict.block ? 'block' : 'pass'
+      },
+      trustOf: (p) => trust.get(p) ?? 0,
+      admits: (i) => !i.canonical.startsWith('10.'),
+      clock: () => now,
+    },
+  )
+  return { book, trust, applied, advance: (ms: number) => (now += ms) }
+}
+
+function report(reporter: string, over: Partial<StoredReport> = {}): StoredReport {
+  return { reporter, confidence: 0.9, scenario: 'ssh-bf', severity: 'high', at: NOW, ...over }
+}
+
+describe('EvidenceBook', () => {
+  it('weighs each new report with current trust and applies the verdict', async () => {
+    const { book, trust, applied } = setup()
+    trust.set('a', 0.9).set('b', 0.9)
+    expect(await book.addReport('::ffff:192.0.2.1', report('a'))).toBe('pass')
+    expect(await book.addReport('192.0.2.1', report('b'))).toBe('block')
+    expect(applied.map(([v]) => v)).toEqual(['192.0.2.1', '192.0.2.1'])
+    expect(book.weigh('192.0.2.1')?.reporters).toEqual(['a', 'b'])
+    expect(await book.addReport('10.0.0.1', report('a'))).toBeUndefined()
+    expect(book.stats()).toMatchObject({ indicators: 1, reports: 2, notAdmitted: 1 })
+  })
+
+  it('keeps one report per reporter, the latest', async () => {
+    const { book, trust } = setup()
+    trust.set('a', 0.9)
+    await book.addReport('192.0.2.1', report('a', { scenario: 'ssh-bf' }))
+    await book.addReport('192.0.2.1', report('a', { scenario: 'http-probing', at: NOW + 1 }))
+    await book.addReport('192.0.2.1', report('a', { scenario: 'old', at: NOW - 1 }))
+    expect(book.stats().reports).toBe(1)
+    expect(book.weigh('192.0.2.1')?.scenario).toBe('http-probing')
+  })
+
+  it('evicts the least trusted report when an indicator is full, so Sybils cannot push trusted ones out', async () => {
+    const { book, trust } = setup({ maxReportsPerIndicator: 4 })
+    trust.set('a', 0.9).set('b', 0.8)
+    await book.addReport('192.0.2.1', report('a'))
+    await book.addReport('192.0.2.1', report('b'))
+    for (let i = 0; i < 20; i++) await book.addReport('192.0.2.1', report(`s${i}`))
+    const v = book.weigh('192.0.2.1')!
+    expect(v.block).toBe(true)
+    expect(v.reporters.slice(0, 2)).toEqual(['a', 'b'])
+    expect(book.stats()).toMatchObject({ reports: 4, evictedReports: 18 })
+  })
+
+  it('evicts the least recently updated indicator when full', async () => {
+    const { book, trust } = setup({ maxIndicators: 2 })
+    trust.set('a', 0.9)
+    await book.addReport('192.0.2.1', report('a'))
+    await book.addReport('192.0.2.2', report('a'))
+    await book.addReport('192.0.2.1', report('a', { at: NOW + 1 }))
+    await book.addReport('192.0.2.3', report('a'))
+    expect(book.weigh('192.0.2.2')).toBeUndefined()
+    expect(book.weigh('192.0.2.1')).toBeDefined()
+    expect(book.stats()).toMatchObject({ indicators: 2, reports: 2, evictedIndicators: 1 })
+    // the evicted indicator is no longer re-weighed when a's trust changes
+    expect(await book.reporterTrustChanged('a')).toBe(2)
+  })
+
+  it('re-weighs every indicator a reporter spoke about when its trust changes', async () => {
+    const { book, trust, applied } = setup()
+    trust.set('a', 0.9).set('b', 0.9)
+    for (const ip of ['192.0.2.1', '192.0.2.2']) {
+      await book.addReport(ip, report('a'))
+      await book.addReport(ip, report('b'))
+    }
+    applied.length = 0
+    trust.set('b', 0.1)
+    expect(await book.reporterTrustChanged('b')).toBe(2)
+    expect(applied.map(([v, verdict]) => [v, verdict.block])).toEqual([
+      ['192.0.2.1', false],
+      ['192.0.2.2', false],
+    ])
+    expect(await book.reporterTrustChanged('nobody')).toBe(0)
+  })
+
+  it('drops evidence past the maximum age, and bounds local detections', async () => {
+    const { book, trust, advance } = setup()
+    trust.set('a', 0.9)
+    await book.addReport('192.0.2.1', report('a'))
+    for (let i = 0; i < 5; i++)
+      await book.addLocal('192.0.2.1', { confidence: 0.1, scenario: 'x', at: NOW }, false)
+    advance(DEFAULT_BLOCK_POLICY.maxAgeMs + 1)
+    expect(book.weigh('192.0.2.1')).toBeUndefined()
+    expect(book.stats()).toMatchObject({ indicators: 0, reports: 0 })
+    expect(book.forget('192.0.2.1')).toBe(false)
+  })
+})

@@ -1,0 +1,1229 @@
+/**
+ * Federated training of the window model. Every round (see `round-clock.ts`) each contributing node trains the
+ * current global model on its own labelled traffic with DP-SGD, reserves the privacy cost in its ledger, and
+ * gossips the signed, quantized delta on `/shieldwall/models/1`. At the round's close every node aggregates the
+ * round's updates that start from the same model (its own included) with a robust rule, gates the result on its
+ * own validation slice, adopts it and announces what it adopted.
+ *
+ * Agreement without a coordinator: the result depends only on the set of updates, so nodes that received the same
+ * set adopt the same model hash. Updates are sorted by sender key, decoded from the exact bytes that were sent
+ * (the node decodes its own quantized update too), aggregated in plain JavaScript with float64 accumulators, and
+ * added to float32 weights in a fixed order. Sets can still differ: an update that arrives after a node's close
+ * (late gossip, a slow trainer, clock skew beyond the margins) is counted by some nodes and not by others, and a
+ * node whose gate says no stays on its model. Such a node forks: its next updates carry a base hash no one else
+ * has, so they are ignored, and it ignores theirs, until it catches up with `sync()` (`POST
+ * /api/ml/federation/sync`) or the operator rolls back. Trust weights (reputation) are local opinions; with
+ * `fedavg` they can make honest nodes disagree, while the median, trimmed mean and Krum ignore weights.
+ */
+import { randomInt } from 'node:crypto'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromEd25519PublicKey } from '../../../crypto/identity/peer-id.ts'
+import { encodeEnvelope, sealEnvelope, type Envelope } from '../../../protocol/envelope/envelope.ts'
+import {
+  MODEL_ANNOUNCE_TYPE,
+  MODEL_ANNOUNCE_VERSION,
+  type ModelAnnounceBody,
+} from '../../../protocol/messages/model-announce.ts'
+import {
+  MODEL_UPDATE_TYPE,
+  MODEL_UPDATE_VERSION,
+  exampleBucket,
+  type ModelUpdateBody,
+  type ModelUpdateEncoding,
+} from '../../../protocol/messages/model-update.ts'
+import { TOPIC_MESSAGES } from '../../../protocol/messages/registry.ts'
+import { TOPICS } from '../../../protocol/topics.ts'
+import {
+  checkFreshness,
+  validateEnvelope,
+  type ValidationReason,
+} from '../../../protocol/validation/validate-envelope.ts'
+import { SenderRateLimiter } from '../../alerts/sender-rate-limiter.ts'
+import type { Logger } from '../../logging/logger.ts'
+import type { Store } from '../../store/open-store.ts'
+import type { AggregationRule } from '../aggregation/aggregate.ts'
+import { initTensorflow, type TensorflowBackend, type TensorflowRuntime } from '../backend.ts'
+import { decodeWeights, encodeWeights, type EncodedWeights } from '../codec/weights-codec.ts'
+import { trainLocal } from '../dp/local-training.ts'
+import { LIVE_FEATURE_NAMES, LIVE_FEATURE_SCHEMA, schemaId } from '../model/feature-schema-ref.ts'
+import {
+  applyDelta,
+  createMlp,
+  flattenWeights,
+  layerShapes,
+  parameterCount,
+  unflattenWeights,
+  type MlpModel,
+} from '../model/mlp.ts'
+import { modelHash } from '../model/model-hash.ts'
+import { predictOne } from '../model/mlp-predict.ts'
+import { PrivacyLedger, type ContributionParams } from '../ledger/privacy-ledger.ts'
+import {
+  ModelRegistry,
+  type GateDecision,
+  type ModelSource,
+  type ModelVersion,
+} from '../registry/model-registry.ts'
+import { aggregateRound, type RoundAggregate, type RoundUpdate } from './aggregate-round.ts'
+import { canJudge, evaluate, gateDecision, metricsRecord, type Evaluation } from './gate.ts'
+import { ModelDetector } from './model-detector.ts'
+import {
+  MODEL_SYNC_PROTOCOL,
+  fetchModel,
+  serveModelSync,
+  type ModelSyncLibp2p,
+  type ModelSyncResponse,
+} from './model-sync.ts'
+import { RoundClock, type RoundEvent, type RoundPhase } from './round-clock.ts'
+import { TrainingData } from './training-data.ts'
+
+export interface FederationInit {
+  roundMs: number
+  epochMs: number
+  trainFraction: number
+  closeFraction: number
+  rule: AggregationRule
+  trimFraction: number
+  /** bound every update's L2 norm before aggregating: a fixed bound, 'median' (adaptive) or 'none' */
+  normBound: number | 'median' | 'none'
+  medianNormFactor: number
+  encoding: ModelUpdateEncoding
+  /** the initial model: same seed and widths on every node, so all start from one hash without shipping it */
+  hidden: number[]
+  modelSeed: number
+  epochs: number
+  batchSize: number
+  learningRate: number
+  momentum: number
+  /** training examples (both classes present) needed before this node contributes */
+  minExamples: number
+  contributing: boolean
+  epsilonBudget: number
+  delta: number
+  clipNorm: number
+  noiseMultiplier: number
+  f1Margin: number
+  lossMargin: number
+  minValidation: number
+  perClass: number
+  validationFraction: number
+  benignSampleRate: number
+  labelDelayMs: number
+  detectorThreshold: number
+  detectorMinEvents: number
+  windowMs: number
+  maxMessageBytes: number
+  maxClockSkewMs: number
+  /** updates and announces accepted per sender per minute */
+  maxPerSenderPerMinute: number
+  /** updates kept per round; more are ignored */
+  maxParticipants: number
+  backends: TensorflowBackend[]
+  syncTimeoutMs: number
+}
+
+export const DEFAULT_FEDERATION_INIT: FederationInit = {
+  roundMs: 10 * 60_000,
+  epochMs: 0,
+  trainFraction: 0.05,
+  closeFraction: 0.8,
+  rule: 'median',
+  trimFraction: 0.25,
+  normBound: 'median',
+  medianNormFactor: 2,
+  encoding: 'f16',
+  hidden: [64, 32],
+  modelSeed: 0x5eed,
+  epochs: 1,
+  batchSize: 64,
+  learningRate: 0.1,
+  momentum: 0.5,
+  minExamples: 64,
+  contributing: true,
+  epsilonBudget: 10,
+  delta: 1e-5,
+  clipNorm: 1,
+  noiseMultiplier: 1.1,
+  f1Margin: 0.02,
+  lossMargin: 0.05,
+  minValidation: 20,
+  perClass: 2000,
+  validationFraction: 0.2,
+  benignSampleRate: 0.25,
+  labelDelayMs: 5 * 60_000,
+  detectorThreshold: 0.9,
+  detectorMinEvents: 5,
+  windowMs: 60_000,
+  maxMessageBytes: 256 * 1024,
+  maxClockSkewMs: 30_000,
+  maxPerSenderPerMinute: 30,
+  maxParticipants: 256,
+  backends: ['tensorflow', 'wasm', 'cpu'],
+  syncTimeoutMs: 10_000,
+}
+
+export interface FederationComponents {
+  pubsub: GossipSub
+  /** for the model-sync protocol; without it the node neither serves nor fetches models */
+  libp2p?: ModelSyncLibp2p
+  store: Store
+  sequence: { next(now?: number): Promise<number> }
+  secretKey: Uint8Array
+  publicKey: Uint8Array
+  logger: Logger
+  clock?: () => number
+  /** the node's trust in a peer, 0..1, weighing its updates; 1 for everyone unless given */
+  trustOf?: (peerId: string) => number
+}
+
+/** Model-specific reasons on top of the envelope validator's. */
+export const FEDERATION_REASONS = {
+  non_finite: 'reject',
+  schema_mismatch: 'ignore',
+  shape_mismatch: 'ignore',
+  wrong_round: 'ignore',
+  base_mismatch: 'ignore',
+  duplicate: 'ignore',
+  round_full: 'ignore',
+} as const
+export type FederationReason = keyof typeof FEDERATION_REASONS
+export type ModelValidationReason = ValidationReason | FederationReason
+
+export type ModelVerdict =
+  | { action: 'accept'; kind: 'update' | 'announce'; peerId: string }
+  | { action: 'reject' | 'ignore'; reason: ModelValidationReason; detail: string; peerId?: string }
+
+export const CONTRIBUTION_STATES = [
+  'contributing',
+  'paused',
+  'budget-exhausted',
+  'not-enough-data',
+  'not-started',
+] as const
+export type ContributionState = (typeof CONTRIBUTION_STATES)[number]
+
+export interface PeerStats {
+  peerId: string
+  lastRound: number | null
+  lastUpdateAt: number | null
+  accepted: number
+  rejected: number
+  ignored: number
+  lastAnnounce: { modelHash: string; round: number; at: number } | null
+}
+
+export interface AggregationRecord {
+  round: number
+  at: number
+  outcome: 'adopted' | 'rejected' | 'no-updates' | 'unchanged' | 'failed'
+  rule: AggregationRule
+  appliedRule?: AggregationRule
+  participants: Array<{ peerId: string; weight: number; norm: number; cosine: number }>
+  baseHash: string
+  modelHash?: string
+  gate?: GateDecision
+  error?: string
+}
+
+export interface ContributionRecord {
+  round: number
+  at: number
+  examples: number
+  exampleBucket: number
+  steps: number
+  epsilonSpent: number
+  meanLoss: number
+  published: boolean
+}
+
+export interface PerformancePoint {
+  at: number
+  modelHash: string
+  round: number
+  source: ModelSource | 'evaluation'
+  precision: number
+  recall: number
+  f1: number
+  rocAuc: number | null
+  fpr: number
+  loss: number
+  n: number
+}
+
+export class FederationNotStartedError extends Error {
+  override name = 'FederationNotStartedError'
+}
+
+export class InvalidFeatureVectorError extends Error {
+  override name = 'InvalidFeatureVectorError'
+}
+
+export class NotEnoughDataError extends Error {
+  override name = 'NotEnoughDataError'
+}
+
+const HISTORY = 200
+const MAX_PEERS = 1024
+const SETTINGS_BUDGET = 'epsilon-budget'
+const ANNOUNCE_TTL_MS = 60 * 60_000
+const MAX_TTL_MS = 24 * 60 * 60_000
+
+interface ReceivedUpdate extends RoundUpdate {
+  baseHash: string
+}
+
+/** A hook for adversarial simulations and tests: rewrites this node's delta just before it is encoded. */
+export type UpdateTransform = (delta: Float32Array) => Float32Array
+
+export class FederationService {
+  readonly init: FederationInit
+  readonly data: TrainingData
+  readonly detector: ModelDetector
+  readonly #c: FederationComponents
+  readonly #clock: () => number
+  readonly #log: Logger
+  readonly #roundClock: RoundClock
+  readonly #registry: ModelRegistry
+  readonly #settings
+  readonly #limiter: SenderRateLimiter
+  readonly #publicKeyHex: string
+  readonly #peerId: string
+  #ledger: PrivacyLedger
+  #tf?: TensorflowRuntime
+  #model?: MlpModel
+  #modelId = ''
+  #modelRound = 0
+  /** round -> sender hex -> update */
+  readonly #rounds = new Map<number, Map<string, ReceivedUpdate>>()
+  readonly #closed = new Set<number>()
+  readonly #peers = new Map<string, PeerStats>()
+  #state: ContributionState = 'not-started'
+  #stateDetail = ''
+  #lastAggregation?: AggregationRecord
+  #lastContribution?: ContributionRecord
+  readonly #gates: Array<
+    { at: number; round: number; modelHash: string; source: ModelSource } & GateDecision
+  > = []
+  readonly #performance: PerformancePoint[] = []
+  #transform?: UpdateTransform
+  readonly #aggregationListeners = new Set<(record: AggregationRecord) => void>()
+  #chain: Promise<unknown> = Promise.resolve()
+  #started = false
+  readonly counts = { published: 0, announced: 0, accepted: 0, rejected: {}, ignored: {} } as {
+    published: number
+    announced: number
+    accepted: number
+    rejected: Partial<Record<ModelValidationReason, number>>
+    ignored: Partial<Record<ModelValidationReason, number>>
+  }
+
+  constructor(init: FederationInit, components: FederationComponents) {
+    this.init = init
+    this.#c = components
+    this.#clock = components.clock ?? Date.now
+    this.#log = components.logger.child({ component: 'federation' })
+    this.#roundClock = new RoundClock(
+      {
+        roundMs: init.roundMs,
+        epochMs: init.epochMs,
+        trainFraction: init.trainFraction,
+        closeFraction: init.closeFraction,
+      },
+      this.#clock,
+    )
+    this.#registry = new ModelRegistry(components.store)
+    this.#settings = components.store.sublevel<string, string>('federation', { valueEncoding: 'utf8' })
+    this.#ledger = this.#newLedger(init.epsilonBudget)
+    this.#limiter = new SenderRateLimiter(init.maxPerSenderPerMinute)
+    this.#publicKeyHex = Buffer.from(components.publicKey).toString('hex')
+    this.#peerId = peerIdFromEd25519PublicKey(components.publicKey).toString()
+    this.data = new TrainingData({
+      dims: LIVE_FEATURE_NAMES.length,
+      perClass: init.perClass,
+      validationFraction: init.validationFraction,
+      benignSampleRate: init.benignSampleRate,
+      labelDelayMs: init.labelDelayMs,
+    })
+    this.detector = new ModelDetector({
+      threshold: init.detectorThreshold,
+      minEvents: init.detectorMinEvents,
+      windowMs: init.windowMs,
+    })
+    this.detector.onWindow((w) => {
+      const now = this.#clock()
+      this.data.flush(now)
+      this.data.observeWindow(w, now)
+    })
+  }
+
+  // ---- lifecycle ----
+
+  async start(): Promise<void> {
+    this.#tf = await initTensorflow({ prefer: this.init.backends })
+    await this.#registry.open()
+    const budget = await this.#settings.get(SETTINGS_BUDGET)
+    if (budget !== undefined && Number(budget) > 0) this.#ledger = this.#newLedger(Number(budget))
+    await this.#ledger.open()
+    if (!this.init.contributing && this.#ledger.contributing) await this.#ledger.setContributing(false)
+    await this.#loadCurrent()
+    const { pubsub } = this.#c
+    pubsub.topicValidators.set(TOPICS.models, (peer, msg) => this.#validateGossip(peer, msg))
+    pubsub.subscribe(TOPICS.models)
+    if (this.#c.libp2p !== undefined) {
+      await serveModelSync(
+        this.#c.libp2p,
+        (_peer, req) => this.#answerSync(req.modelHash),
+        this.init.syncTimeoutMs,
+      )
+    }
+    this.#started = true
+    this.#state = this.#ledger.contributing ? 'contributing' : 'paused'
+    this.#roundClock.start((e) => this.#onRoundEvent(e))
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false
+    this.#roundClock.stop()
+    this.#c.pubsub.topicValidators.delete(TOPICS.models)
+    try {
+      this.#c.pubsub.unsubscribe(TOPICS.models)
+    } catch {
+      // pubsub may already be stopping with libp2p
+    }
+    try {
+      await this.#c.libp2p?.unhandle(MODEL_SYNC_PROTOCOL)
+    } catch {
+      // libp2p may already be stopping
+    }
+    await this.#chain.catch(() => undefined)
+  }
+
+  get peerId(): string {
+    return this.#peerId
+  }
+
+  get registry(): ModelRegistry {
+    return this.#registry
+  }
+
+  get backend(): TensorflowBackend | null {
+    return this.#tf?.backend ?? null
+  }
+
+  /** the adopted global model */
+  get model(): MlpModel {
+    if (this.#model === undefined) throw new FederationNotStartedError('federated learning is not started')
+    return this.#model
+  }
+
+  get modelHash(): string {
+    return this.#modelId
+  }
+
+  /** Called after every round's close with what happened (adopted, rejected, no updates, ...). */
+  onAggregation(listener: (record: AggregationRecord) => void): () => void {
+    this.#aggregationListeners.add(listener)
+    return () => this.#aggregationListeners.delete(listener)
+  }
+
+  /** For adversarial simulations and tests only: every update this node sends goes through `transform`. */
+  setUpdateTransform(transform: UpdateTransform | undefined): void {
+    this.#transform = transform
+  }
+
+  // ---- rounds ----
+
+  async #onRoundEvent(event: RoundEvent): Promise<void> {
+    if (!this.#started) return
+    try {
+      if (event.kind === 'train') {
+        await this.#serial(async () => {
+          await this.#healFork(event.round)
+          await this.#contribute(event.round)
+        })
+      } else {
+        const record = await this.#serial(() => this.#close(event.round))
+        for (const listener of this.#aggregationListeners) {
+          try {
+            listener(record)
+          } catch (err) {
+            this.#log.error({ err }, 'aggregation listener failed')
+          }
+        }
+      }
+    } catch (err) {
+      this.#log.error({ err, round: event.round, kind: event.kind }, 'federated round step failed')
+    }
+  }
+
+  /** Trains and publishes this round's update if this node contributes and can afford it. */
+  async #contribute(round: number): Promise<void> {
+    const tf = this.#tf!.tf
+    const model = this.model
+    if (!this.#ledger.contributing) {
+      this.#setState('paused', 'contributing is switched off for this node')
+      return
+    }
+    const training = this.data.training()
+    const n = training.y.length
+    const positives = training.y.reduce((a, b) => a + b, 0)
+    if (n < this.init.minExamples || positives === 0 || positives === n) {
+      this.#setState(
+        'not-enough-data',
+        `${n} training examples (${positives} attacks); need ${this.init.minExamples} with both classes`,
+      )
+      return
+    }
+    const batch = Math.min(this.init.batchSize, n)
+    const params: ContributionParams = {
+      round,
+      sampleRate: batch / n,
+      noiseMultiplier: this.init.noiseMultiplier,
+      steps: Math.ceil((this.init.epochs * n) / batch),
+      delta: this.init.delta,
+    }
+    if (!this.#ledger.canAfford(params)) {
+      if (this.#state !== 'budget-exhausted') {
+        this.#log.warn(
+          { round, spent: this.#ledger.spent().epsilon, budget: this.#ledger.budget.epsilon },
+          'privacy budget would be exceeded: no longer contributing updates (still receiving and adopting models)',
+        )
+      }
+      this.#setState(
+        'budget-exhausted',
+        `another round would take epsilon past the budget of ${this.#ledger.budget.epsilon}`,
+      )
+      return
+    }
+    const baseHash = this.#modelId
+    // Reserve first: if anything later fails, the ledger over-counts, it never under-counts.
+    const spent = await this.#ledger.reserve(params, this.#clock())
+    this.#setState('contributing', '')
+    const result = trainLocal(tf, model, training, {
+      epochs: this.init.epochs,
+      steps: params.steps,
+      batchSize: this.init.batchSize,
+      optimizer: 'sgd',
+      learningRate: this.init.learningRate,
+      momentum: this.init.momentum,
+      // Poisson sampling is part of the privacy analysis: which examples join a batch must not be predictable.
+      seed: randomInt(0, 2 ** 32 - 1),
+      privacy: {
+        clipNorm: this.init.clipNorm,
+        noiseMultiplier: this.init.noiseMultiplier,
+        delta: this.init.delta,
+      },
+    })
+    let delta = result.delta
+    if (this.#transform !== undefined) delta = this.#transform(Float32Array.from(delta))
+    const record: ContributionRecord = {
+      round,
+      at: this.#clock(),
+      examples: n,
+      exampleBucket: exampleBucket(n),
+      steps: result.steps,
+      epsilonSpent: spent.epsilon,
+      meanLoss: result.meanLoss,
+      published: false,
+    }
+    this.#lastContribution = record
+    const now = this.#clock()
+    const position = this.#roundClock.position(now)
+    if (position.round !== round || now > position.publishBy || this.#modelId !== baseHash) {
+      this.#log.warn(
+        { round },
+        'training took past the publish deadline; update not sent (the reservation stands)',
+      )
+      return
+    }
+    const shapes = this.#shapes()
+    const encoded = encodeWeights(unflattenWeights(model.architecture, delta), shapes, this.init.encoding)
+    const body: ModelUpdateBody = {
+      round,
+      baseHash,
+      schema: schemaId(model.schema),
+      encoding: this.init.encoding,
+      shapes: encoded.shapes,
+      data: encoded.data,
+      ...(encoded.scales !== undefined ? { scales: encoded.scales } : {}),
+      exampleBucket: record.exampleBucket,
+      epsilonSpent: Math.min(spent.epsilon, 1e6),
+      delta: this.init.delta,
+    }
+    await this.#publish(MODEL_UPDATE_TYPE, MODEL_UPDATE_VERSION, body, this.init.roundMs)
+    record.published = true
+    this.counts.published++
+    // Our own update joins the round exactly as peers decode it.
+    this.#roundUpdates(round).set(this.#publicKeyHex, {
+      sender: this.#publicKeyHex,
+      peerId: this.#peerId,
+      delta: flattenWeights(decodeWeights(encoded)),
+      exampleBucket: record.exampleBucket,
+      trust: 1,
+      baseHash,
+    })
+    this.#log.debug({ round, examples: n, epsilon: spent.epsilon }, 'model update published')
+  }
+
+  /** Aggregates the round's updates on the current model, gates, adopts and announces. */
+  async #close(round: number): Promise<AggregationRecord> {
+    this.#closed.add(round)
+    for (const r of this.#rounds.keys()) if (r < round) this.#rounds.delete(r)
+    for (const r of this.#closed) if (r < round - 2) this.#closed.delete(r)
+    const baseHash = this.#modelId
+    const updates = [...(this.#rounds.get(round)?.values() ?? [])].filter((u) => u.baseHash === baseHash)
+    this.#rounds.delete(round)
+    const record: AggregationRecord = {
+      round,
+      at: this.#clock(),
+      outcome: 'no-updates',
+      rule: this.init.rule,
+      participants: [],
+      baseHash,
+    }
+    this.#lastAggregation = record
+    if (updates.length === 0) return record
+    let agg: RoundAggregate
+    try {
+      agg = aggregateRound(
+        updates.map((u) => (u.sender === this.#publicKeyHex ? u : { ...u, trust: this.#trust(u.peerId) })),
+        this.init.rule,
+        {
+          trimFraction: this.init.trimFraction,
+          ...(this.init.normBound !== 'none'
+            ? { normBound: this.init.normBound, medianFactor: this.init.medianNormFactor }
+            : {}),
+        },
+      )
+    } catch (err) {
+      record.outcome = 'failed'
+      record.error = (err as Error).message
+      this.#log.warn({ err, round }, 'aggregation failed')
+      return record
+    }
+    record.appliedRule = agg.appliedRule
+    record.participants = agg.participants
+    const candidate = applyDelta(this.model, agg.delta)
+    const id = modelHash(candidate)
+    record.modelHash = id
+    if (id === baseHash) {
+      record.outcome = 'unchanged'
+      return record
+    }
+    const { gate } = await this.#consider(candidate, id, round, 'federated')
+    record.gate = gate
+    record.outcome = gate.decision === 'accept' ? 'adopted' : 'rejected'
+    return record
+  }
+
+  /** Gate, store, and adopt when the gate says yes; announces adoptions. */
+  async #consider(
+    candidate: MlpModel,
+    id: string,
+    round: number,
+    source: ModelSource,
+    force = false,
+  ): Promise<{ gate: GateDecision; evaluation: Evaluation | undefined; adopted: boolean }> {
+    const validation = this.data.validation()
+    const judge = canJudge(validation, this.init)
+    const current = judge ? this.#evaluateCurrent() : undefined
+    const evaluation = judge ? evaluate(candidate, validation) : undefined
+    let gate = gateDecision(current, evaluation, this.init)
+    if (force && gate.decision === 'reject')
+      gate = { decision: 'accept', reason: `forced by the operator; ${gate.reason}` }
+    const now = this.#clock()
+    await this.#registry.put({
+      id,
+      parent: this.#modelId || null,
+      round,
+      metrics: metricsRecord(evaluation),
+      createdAt: now,
+      source,
+      weights: this.#storedWeights(candidate),
+    })
+    await this.#registry.recordGate(id, gate)
+    this.#gates.push({ at: now, round, modelHash: id, source, ...gate })
+    if (this.#gates.length > HISTORY) this.#gates.shift()
+    if (gate.decision !== 'accept') {
+      this.#log.warn({ round, modelHash: id, reason: gate.reason }, 'candidate model rejected by the gate')
+      return { gate, evaluation, adopted: false }
+    }
+    const parent = this.#modelId
+    await this.#registry.adopt(id, now)
+    this.#setModel(candidate, id, round, evaluation, source)
+    this.#log.info({ round, modelHash: id, source, reason: gate.reason }, 'model adopted')
+    try {
+      await this.#announce(parent, evaluation)
+    } catch (err) {
+      this.#log.warn({ err }, 'model announce not published')
+    }
+    return { gate, evaluation, adopted: true }
+  }
+
+  /** re-evaluated every time: the validation slice changes as traffic comes in */
+  #evaluateCurrent(): Evaluation | undefined {
+    const validation = this.data.validation()
+    return canJudge(validation, this.init) ? evaluate(this.model, validation) : undefined
+  }
+
+  #setModel(
+    model: MlpModel,
+    id: string,
+    round: number,
+    evaluation: Evaluation | undefined,
+    source: ModelSource | 'evaluation',
+  ): void {
+    this.#model = model
+    this.#modelId = id
+    this.#modelRound = round
+    this.detector.setModel(model, id)
+    if (evaluation !== undefined) this.#recordPerformance(id, round, source, evaluation)
+  }
+
+  #recordPerformance(id: string, round: number, source: PerformancePoint['source'], e: Evaluation): void {
+    this.#performance.push({
+      at: this.#clock(),
+      modelHash: id,
+      round,
+      source,
+      precision: e.precision,
+      recall: e.recall,
+      f1: e.f1,
+      rocAuc: Number.isFinite(e.rocAuc) ? e.rocAuc : null,
+      fpr: e.fpr,
+      loss: e.loss,
+      n: e.n,
+    })
+    if (this.#performance.length > HISTORY) this.#performance.shift()
+  }
+
+  async #announce(parent: string, evaluation: Evaluation | undefined): Promise<void> {
+    const body: ModelAnnounceBody = {
+      modelHash: this.#modelId,
+      parentHash: parent && parent !== this.#modelId ? parent : null,
+      round: this.#modelRound,
+      schema: schemaId(this.model.schema),
+      metrics: metricsRecord(evaluation),
+    }
+    await this.#publish(MODEL_ANNOUNCE_TYPE, MODEL_ANNOUNCE_VERSION, body, ANNOUNCE_TTL_MS)
+    this.counts.announced++
+  }
+
+  async #publish(type: string, version: number, body: unknown, ttlMs: number): Promise<void> {
+    const now = this.#clock()
+    const seq = await this.#c.sequence.next(now)
+    const bytes = encodeEnvelope(
+      sealEnvelope(
+        { type, version, sender: this.#c.publicKey, seq, createdAt: now, expiresAt: now + ttlMs, body },
+        this.#c.secretKey,
+      ),
+    )
+    if (bytes.length > this.init.maxMessageBytes) {
+      throw new FederationMessageTooLargeError(
+        `${type} of ${bytes.length} bytes > ${this.init.maxMessageBytes}`,
+      )
+    }
+    await this.#c.pubsub.publish(TOPICS.models, bytes)
+  }
+
+  // ---- intake ----
+
+  /** Judges wire bytes from the models topic; accepted updates join their round. Shared by gossip and tests. */
+  intake(bytes: Uint8Array): ModelVerdict {
+    const now = this.#clock()
+    const verdict = validateEnvelope(bytes, TOPIC_MESSAGES[TOPICS.models], now, {
+      maxBytes: this.init.maxMessageBytes,
+      maxClockSkewMs: this.init.maxClockSkewMs,
+      maxTtlMs: MAX_TTL_MS,
+    })
+    if (verdict.action !== 'accept') return this.#count(verdict)
+    const envelope = verdict.envelope
+    const sender = Buffer.from(envelope.sender).toString('hex')
+    const fresh = checkFreshness(
+      envelope,
+      { seen: false, recentFromSender: this.#limiter.recent(sender, now) },
+      { maxPerSenderPerMinute: this.init.maxPerSenderPerMinute },
+    )
+    const peerId = peerIdFromEd25519PublicKey(envelope.sender).toString()
+    if (fresh.action !== 'accept') return this.#count({ ...fresh, peerId })
+    this.#limiter.record(sender, now)
+    const result =
+      envelope.type === MODEL_UPDATE_TYPE
+        ? this.#intakeUpdate(envelope as Envelope<ModelUpdateBody>, sender, peerId, now)
+        : this.#intakeAnnounce(envelope as Envelope<ModelAnnounceBody>, peerId, now)
+    return this.#count(result)
+  }
+
+  #intakeUpdate(
+    envelope: Envelope<ModelUpdateBody>,
+    sender: string,
+    peerId: string,
+    now: number,
+  ): ModelVerdict {
+    const body = envelope.body
+    const model = this.#model
+    if (model === undefined) return refuse('wrong_round', 'not started', peerId)
+    if (body.schema !== schemaId(model.schema)) {
+      return refuse('schema_mismatch', `features ${body.schema}, ours ${schemaId(model.schema)}`, peerId)
+    }
+    const shapes = this.#shapes()
+    if (JSON.stringify(body.shapes) !== JSON.stringify(shapes)) {
+      return refuse('shape_mismatch', 'a different model architecture', peerId)
+    }
+    let delta: Float32Array
+    try {
+      delta = flattenWeights(decodeWeights(body as EncodedWeights))
+    } catch (err) {
+      return refuse('non_finite', (err as Error).message, peerId)
+    }
+    for (let i = 0; i < delta.length; i++) {
+      if (!Number.isFinite(delta[i])) return refuse('non_finite', `parameter ${i} is ${delta[i]}`, peerId)
+    }
+    // The current round while it collects; the next one once ours is closed (a peer whose clock runs a little
+    // ahead may train before we reach it).
+    const position = this.#roundClock.position(now)
+    const closed = this.#closed.has(position.round) || position.phase === 'closed'
+    const open = (body.round === position.round && !closed) || (body.round === position.round + 1 && closed)
+    if (!open) return refuse('wrong_round', `round ${body.round}, collecting ${position.round}`, peerId)
+    if (body.baseHash !== this.#modelId) {
+      return refuse(
+        'base_mismatch',
+        `based on ${body.baseHash.slice(0, 12)}, ours ${this.#modelId.slice(0, 12)}`,
+        peerId,
+      )
+    }
+    const updates = this.#roundUpdates(body.round)
+    if (updates.has(sender)) return refuse('duplicate', `a second update for round ${body.round}`, peerId)
+    if (updates.size >= this.init.maxParticipants)
+      return refuse('round_full', `${updates.size} updates`, peerId)
+    updates.set(sender, {
+      sender,
+      peerId,
+      delta,
+      exampleBucket: body.exampleBucket,
+      trust: 1,
+      baseHash: body.baseHash,
+    })
+    const peer = this.#peer(peerId)
+    peer.lastRound = body.round
+    peer.lastUpdateAt = now
+    return { action: 'accept', kind: 'update', peerId }
+  }
+
+  #intakeAnnounce(envelope: Envelope<ModelAnnounceBody>, peerId: string, now: number): ModelVerdict {
+    const body = envelope.body
+    const peer = this.#peer(peerId)
+    if (peer.lastAnnounce === null || body.round >= peer.lastAnnounce.round) {
+      peer.lastAnnounce = { modelHash: body.modelHash, round: body.round, at: now }
+    }
+    return { action: 'accept', kind: 'announce', peerId }
+  }
+
+  #count(
+    v:
+      | ModelVerdict
+      | { action: 'reject' | 'ignore'; reason: ValidationReason; detail: string; peerId?: string },
+  ): ModelVerdict {
+    if (v.action === 'accept') {
+      this.counts.accepted++
+      if (v.peerId !== this.#peerId) this.#peer(v.peerId).accepted++
+      return v
+    }
+    const bucket = v.action === 'reject' ? this.counts.rejected : this.counts.ignored
+    bucket[v.reason] = (bucket[v.reason] ?? 0) + 1
+    if (v.peerId !== undefined && v.peerId !== this.#peerId) {
+      const peer = this.#peer(v.peerId)
+      if (v.action === 'reject') peer.rejected++
+      else peer.ignored++
+    }
+    return v
+  }
+
+  #validateGossip(peer: PeerId, msg: Message): TopicValidatorResult {
+    try {
+      const verdict = this.intake(msg.data)
+      if (verdict.action === 'accept') return TopicValidatorResult.Accept
+      this.#log.debug(
+        { peer: peer.toString(), reason: verdict.reason, detail: verdict.detail },
+        `model message ${verdict.action}ed`,
+      )
+      return verdict.action === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+    } catch (err) {
+      this.#log.error({ err }, 'model message intake failed')
+      return TopicValidatorResult.Ignore
+    }
+  }
+
+  #peer(peerId: string): PeerStats {
+    let p = this.#peers.get(peerId)
+    if (p === undefined) {
+      p = {
+        peerId,
+        lastRound: null,
+        lastUpdateAt: null,
+        accepted: 0,
+        rejected: 0,
+        ignored: 0,
+        lastAnnounce: null,
+      }
+      this.#peers.set(peerId, p)
+      if (this.#peers.size > MAX_PEERS) {
+        const oldest = this.#peers.keys().next().value
+        if (oldest !== undefined) this.#peers.delete(oldest)
+      }
+    }
+    return p
+  }
+
+  #roundUpdates(round: number): Map<string, ReceivedUpdate> {
+    let m = this.#rounds.get(round)
+    if (m === undefined) {
+      m = new Map()
+      this.#rounds.set(round, m)
+    }
+    return m
+  }
+
+  #trust(peerId: string): number {
+    try {
+      const t = this.#c.trustOf?.(peerId) ?? 1
+      return Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : 0
+    } catch {
+      return 0
+    }
+  }
+
+  // ---- models ----
+
+  async #loadCurrent(): Promise<void> {
+    const current = await this.#registry.current()
+    if (current !== undefined) {
+      const model = this.#modelFromWeights(current.weights)
+      if (model !== undefined && modelHash(model) === current.id) {
+        this.#setModel(model, current.id, current.round, undefined, 'evaluation')
+        return
+      }
+      this.#log.warn(
+        { modelHash: current.id },
+        'the stored model does not fit the configured architecture; starting over',
+      )
+    }
+    const initial = this.#initialModel()
+    const id = modelHash(initial)
+    const round = this.#roundClock.position().round
+    await this.#registry.put({
+      id,
+      parent: null,
+      round,
+      metrics: {},
+      createdAt: this.#clock(),
+      source: 'initial',
+      weights: this.#storedWeights(initial),
+      gate: { decision: 'accept', reason: 'the initial model every node derives from the same seed' },
+    })
+    await this.#registry.adopt(id, this.#clock())
+    this.#setModel(initial, id, round, undefined, 'initial')
+  }
+
+  #initialModel(): MlpModel {
+    return createMlp({
+      schema: LIVE_FEATURE_SCHEMA,
+      featureNames: LIVE_FEATURE_NAMES,
+      hidden: this.init.hidden,
+      seed: this.init.modelSeed,
+    })
+  }
+
+  #shapes(model: MlpModel = this.model): number[][] {
+    return layerShapes(model.architecture).flatMap(([i, o]) => [[i, o], [o]])
+  }
+
+  #storedWeights(model: MlpModel): EncodedWeights {
+    return encodeWeights(model.weights, this.#shapes(model), 'f32')
+  }
+
+  /** the configured architecture with these weights, or undefined when they do not fit it */
+  #modelFromWeights(weights: EncodedWeights): MlpModel | undefined {
+    try {
+      const template = this.#model ?? this.#initialModel()
+      const shapes = layerShapes(template.architecture).flatMap(([i, o]) => [[i, o], [o]])
+      if (JSON.stringify(weights.shapes) !== JSON.stringify(shapes)) return undefined
+      return { ...template, weights: decodeWeights(weights) }
+    } catch {
+      return undefined
+    }
+  }
+
+  // ---- operator actions (API) ----
+
+  /** Trains on local data only (no DP: nothing leaves the node) and adopts the result if the gate passes. */
+  trainNow(opts: { epochs?: number; learningRate?: number } = {}) {
+    return this.#serial(async () => {
+      const training = this.data.training()
+      if (training.y.length === 0) throw new NotEnoughDataError('no training examples yet')
+      const result = trainLocal(this.#tf!.tf, this.model, training, {
+        epochs: opts.epochs ?? Math.max(1, this.init.epochs),
+        batchSize: this.init.batchSize,
+        optimizer: 'sgd',
+        learningRate: opts.learningRate ?? this.init.learningRate,
+        momentum: this.init.momentum,
+        seed: randomInt(0, 2 ** 32 - 1),
+      })
+      const id = modelHash(result.model)
+      const { gate, evaluation, adopted } = await this.#consider(result.model, id, this.#modelRound, 'local')
+      return {
+        modelHash: id,
+        adopted,
+        gate,
+        metrics: metricsRecord(evaluation),
+        examples: result.examples,
+        steps: result.steps,
+      }
+    })
+  }
+
+  rollback(id: string): Promise<ModelVersion> {
+    return this.#serial(async () => {
+      const version = await this.#registry.rollback(id, this.#clock())
+      const model = this.#modelFromWeights(version.weights)
+      if (model === undefined)
+        throw new FederationMismatchError(`model ${id} does not fit the configured architecture`)
+      this.#setModel(model, version.id, version.round, undefined, 'evaluation')
+      return version
+    })
+  }
+
+  /**
+   * Asks up to `maxPeers` peers on the models topic for their current model, verifies each by its hash, and
+   * adopts the one most peers hold (ties: the later round, then the lower hash) unless it is ours already. The
+   * gate still applies unless `force`.
+   */
+  sync(opts: { force?: boolean; maxPeers?: number } = {}) {
+    return this.#serial(() => this.#sync(opts))
+  }
+
+  /**
+   * A node that missed a round's updates or whose gate said no holds a model the rest no longer builds on. When
+   * most peers that announced lately agree on another model, fetch it (gated) before training on a dead base.
+   */
+  async #healFork(round: number): Promise<void> {
+    if (this.#c.libp2p === undefined) return
+    const recent = [...this.#peers.values()].filter(
+      (p) => p.lastAnnounce !== null && p.lastAnnounce.round >= round - 2,
+    )
+    if (recent.length < 2) return
+    const votes = new Map<string, number>()
+    for (const p of recent)
+      votes.set(p.lastAnnounce!.modelHash, (votes.get(p.lastAnnounce!.modelHash) ?? 0) + 1)
+    const [hash, n] = [...votes.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]
+    if (hash === this.#modelId || n * 2 <= recent.length) return
+    this.#log.info(
+      { round, ours: this.#modelId, theirs: hash, peers: n },
+      'forked from the federation; syncing',
+    )
+    const result = await this.#sync({})
+    this.#log.info({ outcome: result.outcome, modelHash: result.modelHash }, 'fork sync done')
+  }
+
+  async #sync(opts: { force?: boolean; maxPeers?: number }) {
+    const libp2p = this.#c.libp2p
+    if (libp2p === undefined) throw new FederationNotStartedError('model sync needs libp2p')
+    const peers = this.#c.pubsub.getSubscribers(TOPICS.models).slice(0, opts.maxPeers ?? 16)
+    const answers = await Promise.all(
+      peers.map(async (peer) => {
+        try {
+          const r = await fetchModel(libp2p, peer, {}, this.init.syncTimeoutMs)
+          const model = this.#verifySynced(r)
+          return model === undefined ? undefined : { peer: peer.toString(), response: r, model }
+        } catch (err) {
+          this.#log.debug({ err, peer: peer.toString() }, 'model sync from peer failed')
+          return undefined
+        }
+      }),
+    )
+    const good = answers.filter((a) => a !== undefined)
+    const votes = new Map<string, { n: number; round: number; model: MlpModel; peers: string[] }>()
+    for (const a of good) {
+      const v = votes.get(a.response.modelHash) ?? {
+        n: 0,
+        round: a.response.round,
+        model: a.model,
+        peers: [],
+      }
+      v.n++
+      v.peers.push(a.peer)
+      votes.set(a.response.modelHash, v)
+    }
+    const ranked = [...votes.entries()].sort(
+      ([ha, a], [hb, b]) => b.n - a.n || b.round - a.round || (ha < hb ? -1 : 1),
+    )
+    const base = {
+      asked: peers.length,
+      answered: good.length,
+      candidates: ranked.map(([h, v]) => ({ modelHash: h, peers: v.n, round: v.round })),
+    }
+    if (ranked.length === 0) return { ...base, outcome: 'no-answers' as const, modelHash: this.#modelId }
+    const [hash, best] = ranked[0]
+    if (hash === this.#modelId) return { ...base, outcome: 'up-to-date' as const, modelHash: hash }
+    const { gate, adopted } = await this.#consider(
+      best.model,
+      hash,
+      best.round,
+      'federated',
+      opts.force === true,
+    )
+    return {
+      ...base,
+      outcome: adopted ? ('adopted' as const) : ('rejected' as const),
+      modelHash: hash,
+      gate,
+    }
+  }
+
+  #verifySynced(r: ModelSyncResponse): MlpModel | undefined {
+    const model = this.#modelFromWeights({ encoding: 'f32', shapes: r.shapes, data: r.data })
+    if (model === undefined || r.schema !== schemaId(model.schema)) return undefined
+    return modelHash(model) === r.modelHash ? model : undefined
+  }
+
+  async #answerSync(
+    wanted: string | undefined,
+  ): Promise<ModelSyncResponse | { error: 'not_found'; message: string }> {
+    const version = await this.#registry.get(wanted ?? this.#modelId)
+    if (version === undefined) return { error: 'not_found', message: 'no such model here' }
+    return {
+      modelHash: version.id,
+      parentHash: version.parent,
+      round: version.round,
+      schema: schemaId(this.model.schema),
+      shapes: version.weights.shapes,
+      data: version.weights.data,
+    }
+  }
+
+  async setContributing(on: boolean): Promise<void> {
+    await this.#ledger.setContributing(on)
+    this.#setState(on ? 'contributing' : 'paused', on ? '' : 'contributing is switched off for this node')
+  }
+
+  /** Replaces the lifetime epsilon budget (persisted). Spending so far stays as it is. */
+  setBudget(epsilon: number): Promise<void> {
+    return this.#serial(async () => {
+      const ledger = this.#newLedger(epsilon)
+      await ledger.open()
+      await this.#settings.put(SETTINGS_BUDGET, String(epsilon))
+      this.#ledger = ledger
+      if (this.#state === 'budget-exhausted')
+        this.#setState(ledger.contributing ? 'contributing' : 'paused', '')
+    })
+  }
+
+  predict(features: ArrayLike<number>) {
+    const model = this.model
+    assertVector(features, model.architecture.inputDim)
+    return predictOne(model, features)
+  }
+
+  // ---- views ----
+
+  status() {
+    const position = this.#roundClock.position()
+    const spent = this.#ledger.spent().epsilon
+    const budget = this.#ledger.budget.epsilon
+    const last = this.#lastAggregation
+    return {
+      enabled: true,
+      backend: this.backend,
+      peerId: this.#peerId,
+      round: position.round,
+      phase: position.phase as RoundPhase,
+      roundMs: this.init.roundMs,
+      nextCloseAt: position.closeAt,
+      rule: this.init.rule,
+      modelHash: this.#modelId,
+      modelRound: this.#modelRound,
+      parameters: parameterCount(this.model.architecture),
+      contributing: this.#ledger.contributing && this.#state === 'contributing',
+      contributionState: this.#state,
+      contributionDetail: this.#stateDetail,
+      epsilonSpent: spent,
+      epsilonBudget: budget,
+      epsilonLeft: Math.max(0, budget - spent),
+      delta: this.#ledger.budget.delta,
+      participantsLastRound: last?.participants.length ?? 0,
+      lastAggregation: last ?? null,
+      lastContribution: this.#lastContribution ?? null,
+      gateDecisions: this.#gates.slice(-20),
+      data: this.data.counts(),
+      counts: this.counts,
+    }
+  }
+
+  peers(): Array<PeerStats & { trust: number }> {
+    return [...this.#peers.values()].map((p) => ({ ...p, trust: this.#trust(p.peerId) }))
+  }
+
+  performance() {
+    const validation = this.data.validation()
+    const current = canJudge(validation, this.init) ? evaluate(this.model, validation) : undefined
+    return {
+      modelHash: this.#modelId,
+      current: current === undefined ? null : { ...metricsRecord(current), n: current.n },
+      history: [...this.#performance],
+    }
+  }
+
+  #setState(state: ContributionState, detail: string): void {
+    this.#state = state
+    this.#stateDetail = detail
+  }
+
+  #newLedger(epsilon: number): PrivacyLedger {
+    return new PrivacyLedger(this.#c.store, {
+      budget: { epsilon, delta: this.init.delta },
+      contributingByDefault: this.init.contributing,
+    })
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#chain.then(task)
+    this.#chain = result.catch(() => undefined)
+    return result
+  }
+}
+
+export class FederationMessageTooLargeError extends Error {
+  override name = 'FederationMessageTooLargeError'
+}
+
+export class FederationMismatchError extends Error {
+  override name = 'FederationMismatchError'
+}
+
+function refuse(reason: FederationReason, detail: string, peerId: string): ModelVerdict {
+  return { action: FEDERATION_REASONS[reason], reason, detail, peerId }
+}
+
+function assertVector(x: ArrayLike<number>, dims: number): void {
+  if (x.length !== dims)
+    throw new InvalidFeatureVectorError(`the model takes ${dims} features, got ${x.length}`)
+  for (let i = 0; i < x.length; i++) {
+    if (typeof x[i] !== 'number' || !Number.isFinite(x[i])) {
+      throw new InvalidFeatureVectorError(`feature ${i} is not a finite number`)
+    }
+  }
+}
+
+export function federation(
+  init: Partial<FederationInit> = {},
+): (components: FederationComponents) => FederationService {
+  const merged: FederationInit = {
+    ...DEFAULT_FEDERATION_INIT,
+    ...(Object.fromEntries(
+      Object.entries(init).filter(([, v]) => v !== undefined),
+    ) as Partial<FederationInit>),
+  }
+  return (components) => new FederationService(merged, components)
+}

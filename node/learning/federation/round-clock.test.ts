@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { RoundClock, nextRoundEvent, roundAt, type RoundEvent } from './round-clock.ts'
+
+const init = { roundMs: 1000, epochMs: 0, trainFraction: 0.1, closeFraction: 0.8 }
+
+describe('round clock', () => {
+  it('derives round and phase from the clock alone', () => {
+    expect(roundAt(init, 0)).toMatchObject({
+      round: 0,
+      phase: 'wait',
+      trainAt: 100,
+      publishBy: 625,
+      closeAt: 800,
+      end: 1000,
+    })
+    expect(roundAt(init, 2150)).toMatchObject({ round: 2, phase: 'collect', start: 2000 })
+    expect(roundAt(init, 2800).phase).toBe('closed')
+    expect(roundAt({ ...init, epochMs: 500 }, 1499)).toMatchObject({ round: 0, start: 500 })
+  })
+
+  it('walks train, close, train of the next round', () => {
+    expect(nextRoundEvent(init, 50)).toEqual({ kind: 'train', round: 0, at: 100 })
+    expect(nextRoundEvent(init, 100)).toEqual({ kind: 'close', round: 0, at: 800 })
+    expect(nextRoundEvent(init, 800)).toEqual({ kind: 'train', round: 1, at: 1100 })
+  })
+
+  it('refuses a schedule without room to collect', () => {
+    expect(() => new RoundClock({ ...init, trainFraction: 0.9 })).toThrow(
+      expect.objectContaining({ name: 'InvalidRoundClockError' }),
+    )
+  })
+
+  it('fires events on the wall clock in order', async () => {
+    const clock = new RoundClock({
+      roundMs: 200,
+      trainFraction: 0.1,
+      closeFraction: 0.6,
+      epochMs: Date.now(),
+    })
+    const seen: RoundEvent[] = []
+    clock.start((e) => {
+      seen.push(e)
+    })
+    await new Promise((r) => setTimeout(r, 450))
+    clock.stop()
+    expect(seen.map((e) => `${e.kind}${e.round}`).slice(0, 4)).toEqual([
+      'train0',
+      'close0',
+      'train1',
+      'close1',
+    ])
+  })
+})

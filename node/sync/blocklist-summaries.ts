@@ -1,0 +1,296 @@
+import type { GossipSub, Message } from '@libp2p/gossipsub'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromEd25519PublicKey } from '../../crypto/identity/peer-id.ts'
+import { encodeEnvelope, sealEnvelope, type Envelope } from '../../protocol/envelope/envelope.ts'
+import {
+  BLOCKLIST_SUMMARY_TYPE,
+  BLOCKLIST_SUMMARY_VERSION,
+  MAX_SUMMARY_ENTRIES,
+  SummaryEntryV1,
+  type BlocklistSummaryBody,
+  type SummaryEntry,
+} from '../../protocol/messages/blocklist-summary.ts'
+import { TOPIC_MESSAGES } from '../../protocol/messages/registry.ts'
+import { TOPICS } from '../../protocol/topics.ts'
+import {
+  checkFreshness,
+  validateEnvelope,
+  type Validation,
+  type ValidationReason,
+} from '../../protocol/validation/validate-envelope.ts'
+import { SenderRateLimiter } from '../alerts/sender-rate-limiter.ts'
+import type { Logger } from '../logging/logger.ts'
+
+export interface BlocklistSummaryInit {
+  /** how often this node publishes its summary */
+  intervalMs: number
+  /** entries per summary, highest score first (at most MAX_SUMMARY_ENTRIES) */
+  maxEntries: number
+  /** encoded envelope cap, both for what we send and what we accept */
+  maxMessageBytes: number
+  /** lifetime of a summary we send: a few intervals, so a missed one does not leave peers with nothing */
+  ttlMs: number
+  /** longest lifetime we accept from others */
+  maxTtlMs: number
+  maxClockSkewMs: number
+  /** summaries accepted per sender per minute; more are ignored */
+  maxPerSenderPerMinute: number
+  /** senders whose last sequence number we remember (replay check); the oldest are forgotten first */
+  maxTrackedSenders: number
+}
+
+/** What the summary is built from: the node's current blocklist, as plain entries. */
+export type SummarySource = () => Iterable<SummaryEntry>
+
+export type SummaryListener = (
+  senderPeerId: string,
+  body: BlocklistSummaryBody,
+  envelope: Envelope<BlocklistSummaryBody>,
+) => void
+
+export interface BlocklistSummaryComponents {
+  pubsub: GossipSub
+  sequence: { next(now?: number): Promise<number> }
+  secretKey: Uint8Array
+  publicKey: Uint8Array
+  source?: SummarySource
+  logger: Logger
+  clock?: () => number
+}
+
+export interface SummaryCounts {
+  published: number
+  accepted: number
+  rejected: Partial<Record<ValidationReason, number>>
+  ignored: Partial<Record<ValidationReason, number>>
+}
+
+export class SummaryPublishError extends Error {
+  override name = 'SummaryPublishError'
+}
+
+const DEFAULTS: BlocklistSummaryInit = {
+  intervalMs: 60_000,
+  maxEntries: MAX_SUMMARY_ENTRIES,
+  maxMessageBytes: 256 * 1024,
+  ttlMs: 5 * 60_000,
+  maxTtlMs: 60 * 60_000,
+  maxClockSkewMs: 30_000,
+  maxPerSenderPerMinute: 6,
+  maxTrackedSenders: 10_000,
+}
+
+/**
+ * The top `maxEntries` of a blocklist as a summary body: invalid and expired entries dropped, highest score
+ * first (ties: the longer-lived, then by value, so equal lists give equal summaries).
+ */
+export function buildSummary(
+  source: Iterable<SummaryEntry>,
+  now: number,
+  maxEntries: number = MAX_SUMMARY_ENTRIES,
+): BlocklistSummaryBody {
+  const valid: SummaryEntry[] = []
+  for (const raw of source) {
+    const parsed = SummaryEntryV1.safeParse({
+      value: raw.value,
+      score: raw.score,
+      scenario: raw.scenario,
+      expiresAt: Math.floor(raw.expiresAt),
+    })
+    if (parsed.success && parsed.data.expiresAt > now) valid.push(parsed.data)
+  }
+  valid.sort(
+    (a, b) =>
+      b.score - a.score || b.expiresAt - a.expiresAt || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0),
+  )
+  const limit = Math.min(maxEntries, MAX_SUMMARY_ENTRIES)
+  const entries = valid.slice(0, limit)
+  return { entries, generatedAt: now, total: valid.length, truncated: valid.length > entries.length }
+}
+
+/**
+ * Publishes this node's signed blocklist summary on `/shieldwall/blocklists/1` every interval and validates
+ * everyone else's with the shared envelope validator (as the gossipsub topic validator, so a forged one costs
+ * the forwarding peer), then hands accepted ones to the listeners.
+ */
+export class BlocklistSummaryService {
+  readonly #init: BlocklistSummaryInit
+  readonly #c: BlocklistSummaryComponents
+  readonly #clock: () => number
+  readonly #log: Logger
+  readonly #listeners = new Set<SummaryListener>()
+  readonly #limiter: SenderRateLimiter
+  /** sender hex -> highest seq accepted; Map order doubles as least-recently-updated for eviction */
+  readonly #lastSeq = new Map<string, number>()
+  readonly #publicKeyHex: string
+  #source: SummarySource
+  #timer?: NodeJS.Timeout
+  #lastWasEmpty = true
+  readonly counts: SummaryCounts = { published: 0, accepted: 0, rejected: {}, ignored: {} }
+
+  constructor(init: BlocklistSummaryInit, components: BlocklistSummaryComponents) {
+    this.#init = init
+    this.#c = components
+    this.#clock = components.clock ?? Date.now
+    this.#log = components.logger.child({ component: 'blocklist-summaries' })
+    this.#limiter = new SenderRateLimiter(init.maxPerSenderPerMinute)
+    this.#source = components.source ?? (() => [])
+    this.#publicKeyHex = Buffer.from(components.publicKey).toString('hex')
+  }
+
+  start(): void {
+    const { pubsub } = this.#c
+    pubsub.topicValidators.set(TOPICS.blocklists, (peer, msg) => this.#validateGossip(peer, msg))
+    pubsub.subscribe(TOPICS.blocklists)
+    this.#timer = setInterval(() => void this.#tick(), this.#init.intervalMs).unref()
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+    this.#c.pubsub.topicValidators.delete(TOPICS.blocklists)
+    try {
+      this.#c.pubsub.unsubscribe(TOPICS.blocklists)
+    } catch {
+      // pubsub may already be stopping with libp2p
+    }
+  }
+
+  /** The blocklist is wired in after construction by whoever owns it. */
+  setSource(source: SummarySource): void {
+    this.#source = source
+  }
+
+  onSummary(listener: SummaryListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /**
+   * Builds, signs and gossips a summary now. Returns what was sent, or undefined when there was nothing to
+   * say (an empty list after an empty list).
+   */
+  async publishNow(): Promise<BlocklistSummaryBody | undefined> {
+    const now = this.#clock()
+    let body = buildSummary(this.#source(), now, this.#init.maxEntries)
+    if (body.entries.length === 0 && this.#lastWasEmpty) return undefined
+    const seq = await this.#c.sequence.next(now)
+    for (;;) {
+      const bytes = encodeEnvelope(
+        sealEnvelope<BlocklistSummaryBody>(
+          {
+            type: BLOCKLIST_SUMMARY_TYPE,
+            version: BLOCKLIST_SUMMARY_VERSION,
+            sender: this.#c.publicKey,
+            seq,
+            createdAt: now,
+            expiresAt: now + this.#init.ttlMs,
+            body,
+          },
+          this.#c.secretKey,
+        ),
+      )
+      if (bytes.length <= this.#init.maxMessageBytes) {
+        await this.#c.pubsub.publish(TOPICS.blocklists, bytes)
+        this.counts.published++
+        this.#lastWasEmpty = body.entries.length === 0
+        return body
+      }
+      // Long values make some entries bigger than others; halving converges in a few rounds.
+      if (body.entries.length === 0) {
+        throw new SummaryPublishError(`an empty summary is over the ${this.#init.maxMessageBytes} byte cap`)
+      }
+      const entries = body.entries.slice(0, Math.floor(body.entries.length / 2))
+      body = { ...body, entries, truncated: true }
+    }
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      await this.publishNow()
+    } catch (err) {
+      this.#log.warn({ err }, 'blocklist summary not published')
+    }
+  }
+
+  /** Judges wire bytes of a summary; exported through the validator and usable by other paths. */
+  intake(bytes: Uint8Array): Validation<BlocklistSummaryBody> {
+    const now = this.#clock()
+    let verdict = validateEnvelope<BlocklistSummaryBody>(bytes, TOPIC_MESSAGES[TOPICS.blocklists], now, {
+      maxBytes: this.#init.maxMessageBytes,
+      maxClockSkewMs: this.#init.maxClockSkewMs,
+      maxTtlMs: this.#init.maxTtlMs,
+    })
+    if (verdict.action === 'accept') {
+      const envelope = verdict.envelope
+      const sender = Buffer.from(envelope.sender).toString('hex')
+      const last = this.#lastSeq.get(sender)
+      verdict = checkFreshness(
+        envelope,
+        {
+          seen: last !== undefined && envelope.seq <= last,
+          recentFromSender: this.#limiter.recent(sender, now),
+        },
+        { maxPerSenderPerMinute: this.#init.maxPerSenderPerMinute },
+      )
+      if (verdict.action === 'accept') {
+        this.#limiter.record(sender, now)
+        this.#remember(sender, envelope.seq)
+        this.counts.accepted++
+        if (sender !== this.#publicKeyHex) this.#emit(envelope)
+        return verdict
+      }
+    }
+    const bucket = verdict.action === 'reject' ? this.counts.rejected : this.counts.ignored
+    bucket[verdict.reason] = (bucket[verdict.reason] ?? 0) + 1
+    return verdict
+  }
+
+  #remember(sender: string, seq: number): void {
+    this.#lastSeq.delete(sender)
+    this.#lastSeq.set(sender, seq)
+    if (this.#lastSeq.size > this.#init.maxTrackedSenders) {
+      const oldest = this.#lastSeq.keys().next().value
+      if (oldest !== undefined) this.#lastSeq.delete(oldest)
+    }
+    if (this.#limiter.senders > this.#init.maxTrackedSenders) this.#limiter.prune(this.#clock())
+  }
+
+  #validateGossip(peer: PeerId, msg: Message): TopicValidatorResult {
+    try {
+      const verdict = this.intake(msg.data)
+      if (verdict.action === 'accept') return TopicValidatorResult.Accept
+      this.#log.debug(
+        { peer: peer.toString(), reason: verdict.reason },
+        `blocklist summary ${verdict.action}ed`,
+      )
+      return verdict.action === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+    } catch (err) {
+      this.#log.error({ err }, 'blocklist summary intake failed')
+      return TopicValidatorResult.Ignore
+    }
+  }
+
+  #emit(envelope: Envelope<BlocklistSummaryBody>): void {
+    const senderPeerId = peerIdFromEd25519PublicKey(envelope.sender).toString()
+    for (const listener of this.#listeners) {
+      try {
+        listener(senderPeerId, envelope.body, envelope)
+      } catch (err) {
+        this.#log.error({ err }, 'blocklist summary listener failed')
+      }
+    }
+  }
+}
+
+export function blocklistSummaries(
+  init: Partial<BlocklistSummaryInit> = {},
+): (components: BlocklistSummaryComponents) => BlocklistSummaryService {
+  const merged: BlocklistSummaryInit = {
+    ...DEFAULTS,
+    ...(Object.fromEntries(
+      Object.entries(init).filter(([, v]) => v !== undefined),
+    ) as Partial<BlocklistSummaryInit>),
+  }
+  return (components) => new BlocklistSummaryService(merged, components)
+}

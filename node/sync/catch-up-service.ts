@@ -1,0 +1,294 @@
+import type { IdentifyResult, PeerId } from '@libp2p/interface'
+import { ALERTS_SYNC_PROTOCOL } from '../../protocol/messages/sync-page.ts'
+import type { Logger } from '../logging/logger.ts'
+import type { ShieldwallHost } from '../p2p/create-host.ts'
+import type { AlertSync, CatchUpResult } from './alert-sync.ts'
+import { ALERTS_SYNC_CID } from './provider-key.ts'
+import { catchUpSince, type SyncWatermark } from './sync-watermark.ts'
+
+export interface CatchUpServiceInit {
+  /** peers a round catches up from before it is done */
+  peersPerRound: number
+  /** peers a round tries at most (failures included), so a hostile neighbourhood cannot keep it busy */
+  maxAttemptsPerRound: number
+  /** asked for before the watermark: clock skew between nodes and gossip still in flight when we left */
+  marginMs: number
+  /** never asked for further back than this (alerts older than the longest TTL are expired anyway) */
+  lookbackMs: number
+  /** one whole catch-up (all pages) from one peer */
+  catchUpTimeoutMs: number
+  findProvidersTimeoutMs: number
+  maxProviderCandidates: number
+  provideTimeoutMs: number
+  /** while connected and caught up, the watermark follows the clock this often */
+  heartbeatMs: number
+  /** a peer whose alerts were partly rate-limited is asked again after this (the intake window is a minute) */
+  retryDelayMs: number
+  maxRetriesPerPeer: number
+  /** after the first complete catch-up, how long a round waits for more peers before it closes anyway */
+  roundGraceMs: number
+}
+
+export interface CatchUpServiceComponents {
+  libp2p: ShieldwallHost
+  sync: Pick<AlertSync, 'catchUp'>
+  watermark: SyncWatermark
+  logger: Logger
+  clock?: () => number
+}
+
+interface Round {
+  since: number
+  startedAt: number
+  attempted: Set<string>
+  succeeded: Set<string>
+  retries: Map<string, number>
+  providersSearched: boolean
+}
+
+const DEFAULTS: CatchUpServiceInit = {
+  peersPerRound: 3,
+  maxAttemptsPerRound: 12,
+  marginMs: 10 * 60_000,
+  lookbackMs: 30 * 86_400_000,
+  catchUpTimeoutMs: 60_000,
+  findProvidersTimeoutMs: 5_000,
+  maxProviderCandidates: 10,
+  provideTimeoutMs: 30_000,
+  heartbeatMs: 60_000,
+  retryDelayMs: 65_000,
+  maxRetriesPerPeer: 3,
+  roundGraceMs: 2 * 60_000,
+}
+
+/**
+ * When to catch up and from whom. A round opens at start and whenever the node loses its last connection;
+ * it takes peers that announce the sync protocol (identify) as they connect, plus DHT providers of the
+ * well-known sync CID, and closes after `peersPerRound` complete catch-ups. Catch-ups run one at a time:
+ * the first peer usually brings everything and the others then cost only cheap replay checks.
+ */
+export class CatchUpService {
+  readonly #init: CatchUpServiceInit
+  readonly #c: CatchUpServiceComponents
+  readonly #clock: () => number
+  readonly #log: Logger
+  #round?: Round
+  #queue: Promise<void> = Promise.resolve()
+  #stop = new AbortController()
+  #heartbeat?: NodeJS.Timeout
+  readonly #timers = new Set<NodeJS.Timeout>()
+  #providing = false
+  readonly results: CatchUpResult[] = []
+
+  constructor(init: CatchUpServiceInit, components: CatchUpServiceComponents) {
+    this.#init = init
+    this.#c = components
+    this.#clock = components.clock ?? Date.now
+    this.#log = components.logger.child({ component: 'catch-up' })
+  }
+
+  /** true while a round is open (the node has not yet caught up from enough peers) */
+  get catchingUp(): boolean {
+    return this.#round !== undefined
+  }
+
+  start(): void {
+    this.#stop = new AbortController()
+    const host = this.#c.libp2p
+    host.addEventListener('peer:identify', this.#onIdentify)
+    host.addEventListener('peer:disconnect', this.#onDisconnect)
+    this.#heartbeat = setInterval(() => void this.#beat(), this.#init.heartbeatMs).unref()
+    this.#openRound()
+    void this.#provide()
+  }
+
+  async stop(): Promise<void> {
+    const host = this.#c.libp2p
+    host.removeEventListener('peer:identify', this.#onIdentify)
+    host.removeEventListener('peer:disconnect', this.#onDisconnect)
+    clearInterval(this.#heartbeat)
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
+    // A node stopping while connected and caught up was current up to now.
+    await this.#beat().catch(() => undefined)
+    this.#stop.abort()
+    await this.#queue
+  }
+
+  /** Waits for the catch-ups queued so far (tests, and callers that want to know). */
+  async idle(): Promise<void> {
+    await this.#queue
+  }
+
+  #openRound(): void {
+    const now = this.#clock()
+    const since = catchUpSince(this.#c.watermark.value, now, this.#init)
+    this.#round = {
+      since,
+      startedAt: now,
+      attempted: new Set(),
+      succeeded: new Set(),
+      retries: new Map(),
+      providersSearched: false,
+    }
+    this.#log.debug({ since }, 'catch-up round opened')
+    for (const peer of this.#c.libp2p.getPeers()) void this.#considerConnected(peer)
+  }
+
+  readonly #onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    const { peerId, protocols } = evt.detail
+    if (protocols.includes(ALERTS_SYNC_PROTOCOL)) this.#enqueue(peerId)
+    const round = this.#round
+    if (round !== undefined && !round.providersSearched) {
+      round.providersSearched = true
+      void this.#searchProviders(round)
+    }
+    // Provider records sent while we had no peers went nowhere; send them now that we have one.
+    void this.#provide()
+  }
+
+  readonly #onDisconnect = (): void => {
+    if (this.#round === undefined && this.#c.libp2p.getConnections().length === 0) {
+      this.#log.info('lost every connection: will catch up when peers return')
+      this.#openRound()
+    }
+  }
+
+  async #considerConnected(peer: PeerId): Promise<void> {
+    try {
+      const record = await this.#c.libp2p.peerStore.get(peer)
+      if (record.protocols.includes(ALERTS_SYNC_PROTOCOL)) this.#enqueue(peer)
+    } catch {
+      // not identified yet: peer:identify will bring it
+    }
+  }
+
+  async #searchProviders(round: Round): Promise<void> {
+    const dht = this.#c.libp2p.services.dht
+    if (dht === undefined) return
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(this.#init.findProvidersTimeoutMs),
+      this.#stop.signal,
+    ])
+    let found = 0
+    try {
+      for await (const event of dht.findProviders(ALERTS_SYNC_CID, { signal })) {
+        if (event.name !== 'PROVIDER') continue
+        for (const provider of event.providers) {
+          if (provider.id.equals(this.#c.libp2p.peerId)) continue
+          if (provider.multiaddrs.length > 0) {
+            await this.#c.libp2p.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs })
+          }
+          if (this.#round !== round) return
+          this.#enqueue(provider.id)
+          if (++found >= this.#init.maxProviderCandidates) return
+        }
+      }
+    } catch (err) {
+      if (!signal.aborted) this.#log.debug({ err }, 'provider search failed')
+    }
+  }
+
+  async #provide(): Promise<void> {
+    const dht = this.#c.libp2p.services.dht
+    if (dht === undefined || this.#providing) return
+    this.#providing = true
+    const signal = AbortSignal.any([AbortSignal.timeout(this.#init.provideTimeoutMs), this.#stop.signal])
+    try {
+      for await (const _ of dht.provide(ALERTS_SYNC_CID, { signal })) {
+        // drain: the records are sent as the query runs
+      }
+    } catch (err) {
+      if (!signal.aborted) this.#log.debug({ err }, 'providing the sync CID failed')
+    } finally {
+      this.#providing = false
+    }
+  }
+
+  #enqueue(peer: PeerId): void {
+    const round = this.#round
+    const id = peer.toString()
+    if (round === undefined || round.attempted.has(id) || this.#stop.signal.aborted) return
+    if (round.attempted.size >= this.#init.maxAttemptsPerRound) return
+    round.attempted.add(id)
+    this.#queue = this.#queue.then(() => this.#catchUpWith(round, peer))
+  }
+
+  async #catchUpWith(round: Round, peer: PeerId): Promise<void> {
+    if (this.#round !== round || this.#stop.signal.aborted) return
+    if (round.succeeded.size >= this.#init.peersPerRound) return
+    const id = peer.toString()
+    const startedAt = this.#clock()
+    try {
+      const signal = AbortSignal.any([AbortSignal.timeout(this.#init.catchUpTimeoutMs), this.#stop.signal])
+      const result = await this.#c.sync.catchUp(peer, round.since, { signal })
+      this.results.push(result)
+      if (this.results.length > 100) this.results.shift()
+      this.#log.info(
+        { peer: id, pages: result.pages, received: result.received, accepted: result.accepted },
+        'caught up with peer',
+      )
+      const rateLimited = result.ignored.rate_limited ?? 0
+      if (rateLimited > 0) {
+        this.#retryLater(round, peer)
+        return
+      }
+      if (!result.complete) return
+      round.succeeded.add(id)
+      // Everything this peer had received when we asked is ours now.
+      await this.#c.watermark.raise(startedAt)
+      if (round.succeeded.size >= this.#init.peersPerRound) this.#closeRound(round)
+      else if (round.succeeded.size === 1) this.#later(() => this.#closeRound(round), this.#init.roundGraceMs)
+    } catch (err) {
+      if (!this.#stop.signal.aborted) this.#log.info({ err, peer: id }, 'catch-up with peer failed')
+    }
+  }
+
+  #retryLater(round: Round, peer: PeerId): void {
+    const id = peer.toString()
+    const n = round.retries.get(id) ?? 0
+    if (n >= this.#init.maxRetriesPerPeer) return
+    round.retries.set(id, n + 1)
+    this.#later(() => {
+      round.attempted.delete(id)
+      this.#enqueue(peer)
+    }, this.#init.retryDelayMs)
+  }
+
+  #later(fn: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer)
+      fn()
+    }, ms)
+    timer.unref()
+    this.#timers.add(timer)
+  }
+
+  #closeRound(round: Round): void {
+    if (this.#round !== round) return
+    this.#round = undefined
+    this.#log.debug({ peers: [...round.succeeded] }, 'catch-up round complete')
+  }
+
+  async #beat(): Promise<void> {
+    if (this.#round !== undefined) return
+    if (this.#c.libp2p.getConnections().length === 0) return
+    try {
+      await this.#c.watermark.raise(this.#clock())
+    } catch (err) {
+      this.#log.warn({ err }, 'cannot persist the sync watermark')
+    }
+  }
+}
+
+export function catchUpService(
+  init: Partial<CatchUpServiceInit> = {},
+): (components: CatchUpServiceComponents) => CatchUpService {
+  const merged: CatchUpServiceInit = {
+    ...DEFAULTS,
+    ...(Object.fromEntries(
+      Object.entries(init).filter(([, v]) => v !== undefined),
+    ) as Partial<CatchUpServiceInit>),
+  }
+  return (components) => new CatchUpService(merged, components)
+}

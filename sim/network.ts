@@ -1,0 +1,328 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { pino } from 'pino'
+import { loadConfig, type ShieldwallConfig } from '../config/index.ts'
+import { getPublicKey } from '../crypto/signing/ed25519.ts'
+import { peerIdFromEd25519PublicKey } from '../crypto/identity/peer-id.ts'
+import type { Logger } from '../node/logging/logger.ts'
+import { ShieldwallNode } from '../node/shieldwall-node.ts'
+import { installPartitionGater } from './partition-gater.ts'
+
+export type Transport = 'memory' | 'tcp'
+export type Role = 'honest' | 'hostile'
+
+export interface SimNetworkInit {
+  nodes: number
+  seed: number
+  transport: Transport
+  /** how many of the first nodes act as the well-known bootstrap peers everyone else is configured with */
+  bootstrapPeers: number
+  /** delay between two node starts, so joins overlap as on a real network rather than all at one instant */
+  staggerMs: number
+  roles: Role[]
+  logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug'
+  /** node logs go here when logLevel is not silent (one JSON line per record, each with its `node` prefix) */
+  logFile?: string
+  /** merged into every node's `detect` config */
+  detect: Record<string, unknown>
+  /** merged into every node's `alerts` config */
+  alerts: Record<string, unknown>
+  /** keep the run directory (data dirs, logs) after stop, for inspection */
+  keepData: boolean
+}
+
+export interface OnlineSpan {
+  up: number
+  down?: number
+}
+
+/** One simulated operator: its daemon (when running), its guarded service's logs, and its history. */
+export interface SimMember {
+  index: number
+  /** log prefix, e.g. `node-07` */
+  name: string
+  role: Role
+  peerId: string
+  dataDir: string
+  authLog: string
+  accessLog: string
+  listen: string
+  node?: ShieldwallNode
+  spans: OnlineSpan[]
+  /** which side of a partition the member is on; undefined when the network is whole */
+  group?: number
+  /** chosen to leave and rejoin by a churn event */
+  churn?: boolean
+}
+
+export type MemberListener = (member: SimMember, node: ShieldwallNode) => void
+
+export class SimNetworkError extends Error {
+  override name = 'SimNetworkError'
+}
+
+const DEFAULTS: Omit<SimNetworkInit, 'roles'> = {
+  nodes: 20,
+  seed: 1,
+  transport: 'memory',
+  bootstrapPeers: 3,
+  staggerMs: 40,
+  logLevel: 'silent',
+  detect: {},
+  alerts: {},
+  keepData: false,
+}
+
+export function nodeName(index: number, total: number): string {
+  return `node-${String(index).padStart(Math.max(2, String(total - 1).length), '0')}`
+}
+
+/** A node identity derived from the seed, so peer ids (and with them DHT distances) repeat across runs. */
+export function seededSecretKey(seed: number, index: number): Uint8Array {
+  return createHash('sha256').update(`shieldwall-sim/${seed}/${index}`).digest()
+}
+
+/**
+ * N real `ShieldwallNode`s in one process, each with its own identity, data dir and logs, joined the way real
+ * members join: configured with a few bootstrap peers and finding the rest through the DHT and gossipsub.
+ */
+export class SimNetwork {
+  readonly init: SimNetworkInit
+  readonly members: SimMember[] = []
+  readonly #started = new Set<MemberListener>()
+  readonly #stopping = new Set<MemberListener>()
+  readonly #logs = new Map<string, FileHandle>()
+  #runDir = ''
+  #runId = randomBytes(4).toString('hex')
+  #logger?: Logger
+  #logDest?: ReturnType<typeof pino.destination>
+  #partition?: number[][]
+  #byPeerId = new Map<string, SimMember>()
+  #destroyed = false
+
+  constructor(init: Partial<SimNetworkInit> & { roles?: Role[] }) {
+    const merged = { ...DEFAULTS, ...stripUndefined(init) }
+    this.init = { ...merged, roles: init.roles ?? Array.from({ length: merged.nodes }, () => 'honest') }
+    if (this.init.roles.length !== this.init.nodes)
+      throw new SimNetworkError(`roles has ${this.init.roles.length} entries for ${this.init.nodes} nodes`)
+    if (this.init.nodes < 2) throw new SimNetworkError('a network needs at least 2 nodes')
+  }
+
+  get runDir(): string {
+    return this.#runDir
+  }
+
+  onStarted(listener: MemberListener): () => void {
+    this.#started.add(listener)
+    return () => this.#started.delete(listener)
+  }
+
+  /** called just before a member's node stops (churn or shutdown), while it can still be read */
+  onStopping(listener: MemberListener): () => void {
+    this.#stopping.add(listener)
+    return () => this.#stopping.delete(listener)
+  }
+
+  honest(): SimMember[] {
+    return this.members.filter((m) => m.role === 'honest')
+  }
+
+  online(): SimMember[] {
+    return this.members.filter((m) => m.node !== undefined)
+  }
+
+  async create(): Promise<void> {
+    this.#runDir = await mkdtemp(join(tmpdir(), 'shieldwall-sim-'))
+    if (this.init.logLevel !== 'silent') {
+      this.#logDest = pino.destination({
+        dest: this.init.logFile ?? join(this.#runDir, 'nodes.log'),
+        sync: false,
+      })
+      this.#logger = pino({ level: this.init.logLevel }, this.#logDest)
+    }
+    const { nodes, seed } = this.init
+    for (let index = 0; index < nodes; index++) {
+      const name = nodeName(index, nodes)
+      const dataDir = join(this.#runDir, name)
+      await mkdir(dataDir, { recursive: true, mode: 0o700 })
+      const secretKey = seededSecretKey(seed, index)
+      const publicKey = getPublicKey(secretKey)
+      await writeFile(
+        join(dataDir, 'identity.key'),
+        JSON.stringify({
+          type: 'ed25519',
+          secretKey: Buffer.from(secretKey).toString('base64'),
+          publicKey: Buffer.from(publicKey).toString('base64'),
+          createdAt: new Date(0).toISOString(),
+        }) + '\n',
+        { mode: 0o600 },
+      )
+      const authLog = join(dataDir, 'auth.log')
+      const accessLog = join(dataDir, 'access.log')
+      await writeFile(authLog, '')
+      await writeFile(accessLog, '')
+      this.members.push({
+        index,
+        name,
+        role: this.init.roles[index] as Role,
+        peerId: peerIdFromEd25519PublicKey(publicKey).toString(),
+        dataDir,
+        authLog,
+        accessLog,
+        listen:
+          this.init.transport === 'memory'
+            ? `/memory/shieldwall-sim-${this.#runId}-${index}`
+            : '/ip4/127.0.0.1/tcp/0',
+        spans: [],
+      })
+      this.#byPeerId.set((this.members.at(-1) as SimMember).peerId, this.members.at(-1) as SimMember)
+    }
+  }
+
+  /** Starts every member in order, `staggerMs` apart; bootstrap peers first so the others have someone to call. */
+  async startAll(onProgress?: (started: number) => void): Promise<void> {
+    for (const m of this.members) {
+      await this.start(m)
+      onProgress?.(m.index + 1)
+      if (this.init.staggerMs > 0) await sleep(this.init.staggerMs)
+    }
+  }
+
+  #bootstrapList(m: SimMember): string[] {
+    const list: string[] = []
+    for (const b of this.members.slice(0, this.init.bootstrapPeers)) {
+      if (b.index === m.index) continue
+      if (this.init.transport === 'memory') list.push(`${b.listen}/p2p/${b.peerId}`)
+      else if (b.node !== undefined)
+        list.push(
+          ...b.node
+            .addresses()
+            .filter((a) => a.includes('/tcp/'))
+            .slice(0, 1),
+        )
+    }
+    return list
+  }
+
+  #config(m: SimMember): ShieldwallConfig {
+    return loadConfig({
+      env: {},
+      cli: {
+        nodeName: m.name,
+        dataDir: m.dataDir,
+        log: { level: this.init.logLevel },
+        api: { enabled: false },
+        p2p: { listen: [m.listen], bootstrap: this.#bootstrapList(m), dht: { enabled: true } },
+        sources: [
+          { path: m.authLog, format: 'sshd', startAt: 'beginning' },
+          { path: m.accessLog, format: 'nginx', startAt: 'beginning' },
+        ],
+        detect: this.init.detect,
+        alerts: this.init.alerts,
+      },
+    })
+  }
+
+  async start(m: SimMember): Promise<ShieldwallNode> {
+    if (m.node !== undefined) return m.node
+    const logger = this.#logger?.child({ node: m.name }) ?? pino({ level: 'silent' })
+    const node = new ShieldwallNode(this.#config(m), { logger })
+    await node.start()
+    m.node = node
+    m.spans.push({ up: Date.now() })
+    installPartitionGater(node, (remote) => this.#denied(m, remote))
+    for (const l of this.#started) l(m, node)
+    // SIM-HOOK: @libp2p/bootstrap only accepts tcp/ws-style addresses (its P2P matcher rejects /memory/), so on
+    // the memory transport the configured bootstrap list is dialled here, as the bootstrap module would.
+    if (this.init.transport === 'memory') await this.redialBootstrap(m)
+    return node
+  }
+
+  async stop(m: SimMember): Promise<void> {
+    const node = m.node
+    if (node === undefined) return
+    for (const l of this.#stopping) l(m, node)
+    m.node = undefined
+    const span = m.spans.at(-1)
+    if (span !== undefined) span.down = Date.now()
+    await node.stop()
+  }
+
+  /** Appends lines to a member's guarded-service log, as sshd or nginx would. */
+  async append(m: SimMember, file: 'auth' | 'access', lines: string[]): Promise<void> {
+    if (lines.length === 0) return
+    const path = file === 'auth' ? m.authLog : m.accessLog
+    let handle = this.#logs.get(path)
+    if (handle === undefined) {
+      handle = await open(path, 'a')
+      this.#logs.set(path, handle)
+    }
+    await handle.write(lines.join('\n') + '\n')
+  }
+
+  /**
+   * Splits the network: members only talk within their group. New dials across are refused by each node's
+   * connection gater and existing cross connections are closed.
+   */
+  async partition(groups: number[][]): Promise<void> {
+    this.#partition = groups
+    for (const [g, indices] of groups.entries())
+      for (const i of indices) (this.members[i] as SimMember).group = g
+    await Promise.all(
+      this.online().map(async (m) => {
+        const host = (m.node as ShieldwallNode).host
+        for (const conn of host.getConnections()) {
+          if (this.#denied(m, conn.remotePeer.toString()))
+            await conn.close().catch(() => conn.abort(new Error('partition')))
+        }
+      }),
+    )
+  }
+
+  /** Lifts the partition; every member redials its bootstrap peers as a restarted node would. */
+  async heal(): Promise<void> {
+    this.#partition = undefined
+    for (const m of this.members) delete m.group
+    await Promise.all(this.online().map((m) => this.redialBootstrap(m)))
+  }
+
+  async redialBootstrap(m: SimMember): Promise<void> {
+    const node = m.node
+    if (node === undefined) return
+    await Promise.all(this.#bootstrapList(m).map((a) => node.dial(multiaddr(a)).catch(() => undefined)))
+  }
+
+  #denied(m: SimMember, remotePeerId: string): boolean {
+    if (this.#partition === undefined || m.group === undefined) return false
+    const other = this.#byPeerId.get(remotePeerId)
+    return other?.group !== undefined && other.group !== m.group
+  }
+
+  /** Stops every node, closes the logs and removes the run directory (unless keepData). */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    await Promise.all(this.online().map((m) => this.stop(m)))
+    for (const h of this.#logs.values()) await h.close().catch(() => undefined)
+    this.#logs.clear()
+    if (this.#logDest !== undefined) {
+      const dest = this.#logDest
+      await new Promise<void>((resolve) => {
+        dest.once('close', () => resolve())
+        dest.end()
+      })
+    }
+    if (!this.init.keepData && this.#runDir !== '') await rm(this.#runDir, { recursive: true, force: true })
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}

@@ -1,0 +1,65 @@
+import type { SimReport } from './report.ts'
+
+const ms = (v: number | null) => (v === null ? '-' : `${v} ms`)
+const kb = (v: number) => `${(v / 1024).toFixed(1)} KiB`
+
+/** The end-of-run table for a terminal: outcome first, then cost, then each assertion. */
+export function summaryTable(r: SimReport): string {
+  const rows: [string, string][] = [
+    ['scenario', `${r.scenario} (seed ${r.seed}, ${r.transport})`],
+    ['nodes', `${r.nodes} (${r.hostileNodes} hostile)`],
+    ['duration', `${r.durationSeconds} s traffic, ${(r.resources.wallMs / 1000).toFixed(1)} s wall`],
+    ['blocks measured by', r.sources.blocks],
+    [
+      'propagation p50 / p99 / max',
+      `${ms(r.propagation.p50Ms)} / ${ms(r.propagation.p99Ms)} / ${ms(r.propagation.maxMs)} (${r.propagation.count} attackers)`,
+    ],
+    [
+      'delivery ratio',
+      r.delivery.ratio === null
+        ? '-'
+        : `${r.delivery.ratio} (${r.delivery.delivered}/${r.delivery.expected})`,
+    ],
+    ['duplicate ratio', String(r.duplicateRatio ?? '-')],
+    [
+      'attackers / missed / community-only',
+      `${r.attackers} / ${r.missedBlocks} (${r.missedDetectedBlocks} detected) / ${r.communityOnlyBlocks}`,
+    ],
+    ['false blocks', `${r.falseBlocks} addresses (${r.falseBlockPairs} node-address pairs)`],
+    [
+      'sent per node mean / max',
+      `${kb(r.bytesPerNode.mean)} / ${kb(r.bytesPerNode.max)}, ${r.messagesPerNode.mean} msgs`,
+    ],
+    [
+      'connections mean (min-max)',
+      `${r.network.meanConnections} (${r.network.minConnections}-${r.network.maxConnections})`,
+    ],
+    ['cpu user + system', `${((r.resources.cpuUserMs + r.resources.cpuSystemMs) / 1000).toFixed(1)} s`],
+    ['peak rss / heap', `${r.resources.peakRssMb} MiB / ${r.resources.peakHeapMb} MiB`],
+  ]
+  if (r.churn !== undefined)
+    rows.push([
+      'churn',
+      `${r.churn.rejoined} rejoined, ${r.churn.rejoinedIsolated} isolated, catch-up coverage ${r.churn.lateJoinerCoverage ?? '-'}, after-rejoin missed ${r.churn.afterRejoinMissed}`,
+    ])
+  if (r.partition !== undefined)
+    rows.push([
+      'partition',
+      `leaks ${r.partition.leaks}, within-side missed ${r.partition.withinSideMissed}, after-heal missed ${r.partition.afterHealMissed}, catch-up missed ${r.partition.catchUpMissed}`,
+    ])
+  if (r.trust.final.honestMean !== null)
+    rows.push([
+      'trust honest / hostile',
+      `${r.trust.final.honestMean} / ${r.trust.final.hostileMean ?? '-'} (${r.sources.trust})`,
+    ])
+  const width = Math.max(...rows.map(([k]) => k.length))
+  const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)
+  lines.push('', '  assertions:')
+  for (const a of r.assertions) {
+    const mark = a.status === 'pass' ? 'PASS' : a.status === 'fail' ? 'FAIL' : 'SKIP'
+    const why = a.status === 'skipped' ? ` (needs ${(a.requires ?? []).join(', ')})` : ''
+    lines.push(`  ${mark}  ${a.metric} ${a.op} ${a.expected}: got ${a.actual ?? '-'}${why}`)
+  }
+  lines.push('', `  ${r.passed ? 'PASSED' : 'FAILED'}`)
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,226 @@
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateSecretKey, getPublicKey } from '../crypto/signing/ed25519.ts'
+import { createHost, type ShieldwallHost } from '../node/p2p/create-host.ts'
+import { peerGossipScore } from '../node/p2p/gossip-scoring.ts'
+import type { ShieldwallNode } from '../node/shieldwall-node.ts'
+import { encodeEnvelope, sealEnvelope } from '../protocol/envelope/envelope.ts'
+import { ALERT_TYPE, ALERT_VERSION, type AlertBody } from '../protocol/messages/alert.ts'
+import { TOPICS } from '../protocol/topics.ts'
+import { api, startTestNode, stopAndRemove, waitFor } from './helpers/test-node.ts'
+
+/** Eight failed ssh logins from one address, pushed as events: over ssh-bf's capacity of five. */
+async function bruteForce(node: ShieldwallNode, ip: string) {
+  const events = Array.from({ length: 8 }, (_, i) => ({ ip, kind: 'auth_failure', user: `user${i}` }))
+  const res = await api(node, '/api/events', { method: 'POST', json: { events } })
+  expect(res.status).toBe(202)
+}
+
+async function connect(from: ShieldwallNode, to: ShieldwallNode) {
+  await from.dial(multiaddr(to.addresses()[0]))
+}
+
+async function meshed(nodes: ShieldwallNode[]) {
+  await waitFor(
+    () => nodes.every((n) => n.host.services.pubsub.getSubscribers(TOPICS.alerts).length >= nodes.length - 1),
+    10_000,
+    'every node to see the others subscribed to alerts',
+  )
+}
+
+const trustOn = async (node: ShieldwallNode, peerId: string) =>
+  (await api(node, `/api/defense/network/peers/${peerId}`)).body.trust as number
+
+describe('three nodes: a brute force seen by one is blocked by all, and trust follows corroboration', () => {
+  let a: ShieldwallNode
+  let b: ShieldwallNode
+  let c: ShieldwallNode
+  // a small community: one trusted voice is enough (k = 1)
+  // a small community: one trusted voice is enough (k = 1), and its word alone may reach the threshold
+  const small = {
+    blocklist: { minTrustedReporters: 1, communityThreshold: 0.5 },
+    alerts: { maxPerSenderPerMinute: 1000 },
+  }
+
+  beforeAll(async () => {
+    a = await startTestNode({ cli: { nodeName: 'node-a', alerts: { maxPerSenderPerMinute: 1000 } } })
+    b = await startTestNode({ cli: { nodeName: 'node-b', ...small } })
+    c = await startTestNode({ cli: { nodeName: 'node-c', ...small } })
+    await connect(b, a)
+    await connect(c, a)
+    await connect(c, b)
+    await meshed([a, b, c])
+  }, 30_000)
+  afterAll(async () => {
+    await stopAndRemove(a, b, c)
+  })
+
+  it('earns trust for A on B and C when their own detectors confirm what A reported first', async () => {
+    const initial = await trustOn(b, a.peerId)
+    expect(initial).toBeLessThan(0.3)
+    const earlier = Array.from({ length: 12 }, (_, i) => `203.0.113.${i + 1}`)
+    // A reports; B and C only have A's word, so nothing is blocked yet (A is not trusted).
+    for (const ip of earlier) await bruteForce(a, ip)
+    await waitFor(
+      () => earlier.every((ip) => a.blocklist.get(ip)?.origin === 'local'),
+      5000,
+      'A to block what it saw',
+    )
+    await waitFor(
+      () => b.alerts.counts.accepted >= 12 && c.alerts.counts.accepted >= 12,
+      5000,
+      'alerts on B, C',
+    )
+    expect(b.blocklist.get(earlier[0])).toBeUndefined()
+    // Later the same addresses attack B and C, whose detectors confirm A was right.
+    for (const ip of earlier) {
+      await bruteForce(b, ip)
+      await bruteForce(c, ip)
+    }
+    const onB = await waitFor(
+      async () => {
+        const t = await trustOn(b, a.peerId)
+        return t >= 0.6 ? t : 0
+      },
+      5000,
+      "A's trust on B to pass 0.6",
+    )
+    expect(onB).toBeGreaterThan(initial)
+    expect(await trustOn(c, a.peerId)).toBeGreaterThanOrEqual(0.6)
+    const view = (await api(b, `/api/defense/network/peers/${a.peerId}`)).body
+    expect(view.evidence['corroborated-by-own-detector']).toBeGreaterThanOrEqual(12)
+  }, 60_000)
+
+  it('blocks A’s next attacker on B and C within a second, then raises A’s trust when B sees it too', async () => {
+    const attacker = '198.51.100.200'
+    const before = await trustOn(b, a.peerId)
+    const t0 = Date.now()
+    await bruteForce(a, attacker)
+    for (const node of [b, c]) {
+      const entry = await waitFor(
+        () => node.blocklist.get(attacker),
+        5000,
+        `a block on ${node.config.nodeName}`,
+      )
+      expect(entry.origin).toBe('community')
+      expect(entry.reporters).toContain(a.peerId)
+      expect(entry.reasons.join(' ')).toMatch(/ssh-bf/)
+    }
+    const elapsed = Date.now() - t0
+    expect(elapsed).toBeLessThan(1000)
+    // the CrowdSec bouncer view and the threats view agree with the blocklist
+    const threats = (await api(b, '/api/defense/network/threats?limit=5')).body.items
+    const threat = threats.find((t: { indicator: string }) => t.indicator === attacker)
+    expect(threat.decision).toMatchObject({ blocked: true, origin: 'community' })
+    // B's own detectors now see the same attacker: that corroborates A once more
+    await bruteForce(b, attacker)
+    await waitFor(async () => (await trustOn(b, a.peerId)) > before, 5000, "A's trust to rise on B")
+  }, 30_000)
+})
+
+describe('Sybil resistance', () => {
+  let honest1: ShieldwallNode
+  let honest2: ShieldwallNode
+  let hostile: ShieldwallHost
+  const hostileSeed = generateSecretKey()
+  const benign = '203.0.113.77'
+
+  function alertFrom(secret: Uint8Array, indicator: string, seq = 1) {
+    const now = Date.now()
+    const envelope = sealEnvelope<AlertBody>(
+      {
+        type: ALERT_TYPE,
+        version: ALERT_VERSION,
+        sender: getPublicKey(secret),
+        seq,
+        createdAt: now,
+        // short-lived, so "never corroborated" is judged within the test
+        expiresAt: now + 1500,
+        body: {
+          indicator,
+          scenario: 'ssh-bf',
+          severity: 'critical',
+          confidence: 1,
+          events: 50,
+          windowSeconds: 60,
+          firstSeen: now - 60_000,
+          lastSeen: now,
+        },
+      },
+      secret,
+    )
+    return encodeEnvelope(envelope)
+  }
+
+  beforeAll(async () => {
+    honest1 = await startTestNode({ cli: { nodeName: 'honest-1' } })
+    honest2 = await startTestNode({ cli: { nodeName: 'honest-2' } })
+    await connect(honest2, honest1)
+    hostile = await createHost({
+      privateKey: await generateKeyPairFromSeed('Ed25519', hostileSeed),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      dht: { enabled: false, protocolPrefix: '/shieldwall' },
+    })
+    hostile.services.pubsub.subscribe(TOPICS.alerts)
+    await hostile.dial(multiaddr(honest1.addresses()[0]))
+    await hostile.dial(multiaddr(honest2.addresses()[0]))
+    await waitFor(
+      () => hostile.services.pubsub.getSubscribers(TOPICS.alerts).length >= 2,
+      10_000,
+      'the hostile host to see both honest nodes subscribed',
+    )
+  }, 30_000)
+  afterAll(async () => {
+    await hostile?.stop()
+    await stopAndRemove(honest1, honest2)
+  })
+
+  it('20 fresh identities reporting one benign address block nothing, and their trust falls', async () => {
+    const sybils = Array.from({ length: 20 }, () => generateSecretKey())
+    for (const secret of sybils)
+      await hostile.services.pubsub.publish(TOPICS.alerts, alertFrom(secret, benign))
+    await waitFor(
+      () => honest1.alerts.counts.accepted >= 20 && honest2.alerts.counts.accepted >= 20,
+      5000,
+      'alerts',
+    )
+    for (const node of [honest1, honest2]) {
+      expect(node.blocklist.lookup(benign)).toEqual([])
+      const verdict = node.blocklist.evidence.weigh(benign)
+      expect(verdict?.block).toBe(false)
+      // fifty, or twenty, fresh identities together count for no more than one untrusted voice
+      expect(verdict?.score ?? 0).toBeLessThanOrEqual(node.blocklist.policy.untrustedCap + 1e-9)
+    }
+    const sybilPeer = honest1.peerIdOfSender(Buffer.from(getPublicKey(sybils[0])).toString('hex'))
+    const before = honest1.reputation.trust(sybilPeer)
+    // the alerts expire uncorroborated: each reporter is marked down for it
+    await new Promise((r) => setTimeout(r, 1600))
+    honest1.corroboration.sweep(Date.now())
+    expect(honest1.reputation.trust(sybilPeer)).toBeLessThan(before)
+    expect(honest1.reputation.get(sybilPeer)?.counts['never-corroborated']).toBe(1)
+  })
+
+  it('a peer reporting an allowlisted address loses trust and gossipsub score', async () => {
+    const liar = hostile.peerId.toString()
+    const trustBefore = honest1.reputation.trust(liar)
+    const scoreBefore = peerGossipScore(honest1.host.services.pubsub, liar) ?? 0
+    for (const [i, ip] of ['10.1.2.3', '192.168.7.7', '127.0.0.1'].entries()) {
+      await hostile.services.pubsub.publish(TOPICS.alerts, alertFrom(hostileSeed, ip, i + 1))
+    }
+    await waitFor(() => honest1.defense.counts.allowlistedReports >= 3, 5000, 'the reports to be judged')
+    expect(honest1.blocklist.lookup('10.1.2.3')).toEqual([])
+    expect(honest1.reputation.trust(liar)).toBeLessThan(trustBefore)
+    expect(honest1.reputation.get(liar)?.counts['reported-allowlisted-address']).toBe(3)
+    // gossipsub folds our reputation in at its next heartbeat (1 s)
+    const after = await waitFor(
+      () => {
+        const s = peerGossipScore(honest1.host.services.pubsub, liar) ?? 0
+        return s < scoreBefore && s < 0 ? s : undefined
+      },
+      5000,
+      'the liar’s gossipsub score to drop below zero',
+    )
+    expect(after).toBeLessThan(-10) // below the gossip threshold: we stop gossiping with it
+  })
+})
