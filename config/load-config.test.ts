@@ -61,6 +61,7 @@ describe('loadConfig', () => {
         maxBanSeconds: 604_800,
         anomaly: { enabled: true, threshold: 0.65 },
         stats: { enabled: true },
+        sightings: { enabled: true, fraction: 0.5 },
         publishAlerts: true,
       },
       reputation: { trustedPeers: [], bannedPeers: [], halfLifeDays: 30 },
@@ -72,6 +73,7 @@ describe('loadConfig', () => {
         communityBanSeconds: 14_400,
         allowlist: [],
         allowPrivateRanges: true,
+        publishSummaries: true,
         summaryIntervalSeconds: 60,
       },
       learning: expect.objectContaining({

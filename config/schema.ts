@@ -138,6 +138,13 @@ export const DetectSchema = z.strictObject({
     })
     .prefault({}),
   stats: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  /**
+   * Share sightings: an address that fills a scenario's bucket to `fraction` of its capacity without banning
+   * is reported to the network at low confidence, so an attack spread thin over many nodes is still seen.
+   */
+  sightings: z
+    .strictObject({ enabled: z.boolean().default(true), fraction: fraction().default(0.5) })
+    .prefault({}),
   /** publish each local decision to the network as a signed alert */
   publishAlerts: z.boolean().default(true),
 })
@@ -196,8 +203,8 @@ export const LearningSchema = z.strictObject({
     .prefault({}),
   gate: z
     .strictObject({
-      f1Margin: fraction().default(0.02),
-      lossMargin: z.number().min(0).default(0.05),
+      f1Margin: fraction().default(0.05),
+      lossMargin: z.number().min(0).default(0.15),
       minValidation: int(1).default(20),
     })
     .prefault({}),
@@ -259,6 +266,8 @@ export const BlocklistSchema = z.strictObject({
   allowlist: z.array(cidrText).default(() => []),
   /** private and special-use ranges (10/8, 192.168/16, fc00::/7, ...) are never blocked unless this is false */
   allowPrivateRanges: z.boolean().default(true),
+  /** publish a signed summary of this node's blocklist for peers that missed alerts */
+  publishSummaries: z.boolean().default(true),
   /** how often this node publishes a signed summary of its blocklist */
   summaryIntervalSeconds: int(5).default(60),
 })

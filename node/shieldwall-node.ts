@@ -2,6 +2,7 @@ import { writeFile, rm, mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
+import type { ConnectionGater } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { ShieldwallConfig } from '../config/index.ts'
 import { loadOrCreateIdentity, type NodeIdentity } from '../crypto/identity/node-identity.ts'
@@ -17,6 +18,7 @@ import { createDetectionEngine } from './detect/create-engine.ts'
 import { detectionService, type DetectionService } from './detect/detection-service.ts'
 import { LevelOffsetStore } from './ingest/follow/offset-store.ts'
 import { createLogger, type Logger } from './logging/logger.ts'
+import { bootstrapRedial, type BootstrapRedial } from './p2p/bootstrap-redial.ts'
 import { createHost, type ShieldwallHost } from './p2p/create-host.ts'
 import { openStore, type Store } from './store/open-store.ts'
 import { SequenceCounter } from './store/sequence-counter.ts'
@@ -42,6 +44,16 @@ export { VERSION } from './version.ts'
 export interface NodeOptions {
   logger?: Logger
   clock?: () => number
+  /**
+   * Passed to libp2p as is: decides on every dial and upgrade which peers this node may talk to. Embedders
+   * (the simulator's network partitions, deny rules) use it; a daemon runs without one.
+   */
+  connectionGater?: ConnectionGater
+  /**
+   * libp2p's own connection and stream metrics in the node's registry (default true). They wrap every stream,
+   * which a daemon barely notices but which dominated a simulator running 50 nodes in one process.
+   */
+  libp2pMetrics?: boolean
 }
 
 /** Written to `<dataDir>/api.json` while the node runs so `shieldwall status` (and tests) find the API. */
@@ -59,9 +71,12 @@ export class ShieldwallNode {
   readonly config: ShieldwallConfig
   readonly log: Logger
   readonly #clock: () => number
+  readonly #connectionGater?: ConnectionGater
+  readonly #libp2pMetrics: boolean
   #identity?: NodeIdentity
   #store?: Store
   #host?: ShieldwallHost
+  #redial?: BootstrapRedial
   #alerts?: AlertService
   #alertStore?: AlertStore
   #decisions?: DecisionStore
@@ -74,6 +89,9 @@ export class ShieldwallNode {
   #corroboration?: CorroborationTracker
   #defense?: CommunityDefense
   #tokens?: TokenStore
+  /** [time, blocklist size] samples for the dashboard: every 10 s, the last 24 h */
+  readonly #blocklistHistory: [number, number][] = []
+  #historyTimer?: NodeJS.Timeout
   #webhooks?: WebhookService
   /** one registry per node: the simulator runs many nodes in one process */
   readonly metrics: NodeMetrics
@@ -89,6 +107,8 @@ export class ShieldwallNode {
     this.config = config
     this.log = options.logger ?? createLogger({ level: config.log.level, nodeName: config.nodeName })
     this.#clock = options.clock ?? Date.now
+    if (options.connectionGater !== undefined) this.#connectionGater = options.connectionGater
+    this.#libp2pMetrics = options.libp2pMetrics ?? true
     this.metrics = new NodeMetrics(config.nodeName !== undefined ? { node: config.nodeName } : {})
   }
 
@@ -97,6 +117,10 @@ export class ShieldwallNode {
   }
   get host(): ShieldwallHost {
     return this.#need(this.#host, 'host')
+  }
+  /** redials the configured bootstrap peers while the node has no connection; `dialAll()` on demand */
+  get bootstrapRedial(): BootstrapRedial {
+    return this.#need(this.#redial, 'bootstrap redial')
   }
   get alerts(): AlertService {
     return this.#need(this.#alerts, 'alerts')
@@ -175,6 +199,13 @@ export class ShieldwallNode {
       throw err
     }
     this.#startedAt = this.#clock()
+    const sample = () => {
+      const history = this.#blocklistHistory
+      history.push([this.#clock(), this.#blocklist?.size ?? 0])
+      if (history.length > HISTORY_SAMPLES) history.splice(0, history.length - HISTORY_SAMPLES)
+    }
+    sample()
+    this.#historyTimer = setInterval(sample, HISTORY_INTERVAL_MS).unref()
     this.log.info(
       { peerId: this.peerId, addresses: this.addresses(), api: this.#apiUrl },
       'shieldwall node started',
@@ -214,7 +245,8 @@ export class ShieldwallNode {
         maxConnections: config.p2p.maxConnections,
         logPrefix: config.nodeName,
         appSpecificScore: (peerId) => book.gossipScore(peerId),
-        metricsRegistry: this.metrics.registry,
+        ...(this.#libp2pMetrics ? { metricsRegistry: this.metrics.registry } : {}),
+        ...(this.#connectionGater !== undefined ? { connectionGater: this.#connectionGater } : {}),
       })
     } catch (err) {
       const e = err as Error & { code?: string }
@@ -222,6 +254,9 @@ export class ShieldwallNode {
         `peer-to-peer transport cannot start on ${config.p2p.listen.join(', ')}: ${e.message}`,
       )
     }
+    // @libp2p/bootstrap dials its list once (and not /memory/ addresses); this keeps redialling while alone.
+    this.#redial = bootstrapRedial({ list: config.p2p.bootstrap })({ libp2p: this.#host, logger: this.log })
+    this.#redial.start()
     this.#alerts = alertService({ ...config.alerts })({
       pubsub: this.#host.services.pubsub,
       alerts: alertStore,
@@ -231,7 +266,6 @@ export class ShieldwallNode {
       logger: this.log,
       clock: this.#clock,
     })
-    this.#alerts.start()
     await this.#startSync(store, sequence)
     await this.#startLearning(store, sequence)
 
@@ -243,6 +277,8 @@ export class ShieldwallNode {
       publishAlerts: config.detect.publishAlerts,
     })({
       engine: createDetectionEngine(config.detect, {
+        // the service that receives sightings is built from this engine: bind late
+        onSighting: (f) => this.#detection?.sight(f),
         detectors:
           this.#learning !== undefined && config.learning.detector.enabled ? [this.#learning.detector] : [],
       }),
@@ -268,7 +304,7 @@ export class ShieldwallNode {
     })({ store, clock: this.#clock, logger: this.log, trustOf: (peer) => book.trust(peer) })
     await this.#blocklist.start()
     this.#allowOwnAddresses()
-    this.#defense = communityDefense()({
+    this.#defense = communityDefense({ shareLocal: config.detect.publishAlerts })({
       blocklist: this.#blocklist,
       book,
       tracker: this.#corroboration,
@@ -280,6 +316,10 @@ export class ShieldwallNode {
       clock: this.#clock,
     })
     this.#defense.start()
+    // Only now listen to the network: every alert, live or caught up, must find the defense listening.
+    this.alerts.start()
+    this.blocklistSummaries.start()
+    this.catchUp.start()
     this.#bouncers = bouncerService()({
       store,
       blocklist: this.#blocklist,
@@ -289,7 +329,13 @@ export class ShieldwallNode {
     await this.#bouncers.start()
     this.#wireLearningLabels()
 
-    this.#webhooks = webhookService()({ store, logger: this.log, clock: this.#clock, source: this.peerId })
+    this.#webhooks = webhookService()({
+      store,
+      logger: this.log,
+      clock: this.#clock,
+      source: this.peerId,
+      onOutcome: (outcome) => this.metrics.webhookDeliveries.inc({ outcome }),
+    })
     await this.#webhooks.start()
     this.#wireIntegrations()
 
@@ -317,6 +363,15 @@ export class ShieldwallNode {
           .filter((s): s is number => s !== undefined),
       trust: () => this.reputation.list({ limit: 100_000 }).map((p) => p.trust),
       blocklistSize: () => this.blocklist.size,
+      federation: () => {
+        const s = this.learning.status()
+        return {
+          rounds: s.round,
+          epsilonSpent: s.epsilonSpent,
+          epsilonBudget: s.epsilonBudget,
+          contributing: s.contributing,
+        }
+      },
     })
     this.detection.onDecision((d) => metrics.decisions.inc({ scenario: d.scenario, origin: d.origin }))
     this.blocklist.onChange((change) => {
@@ -382,6 +437,7 @@ export class ShieldwallNode {
     this.#summaries = blocklistSummaries({
       maxClockSkewMs: config.alerts.maxClockSkewSeconds * 1000,
       intervalMs: config.blocklist.summaryIntervalSeconds * 1000,
+      publish: config.blocklist.publishSummaries,
     })({
       pubsub: host.services.pubsub,
       sequence,
@@ -390,7 +446,6 @@ export class ShieldwallNode {
       logger: this.log,
       clock: this.#clock,
     })
-    this.#summaries.start()
     const watermark = new SyncWatermark(store)
     await watermark.open()
     this.#catchUp = catchUpService({ lookbackMs: config.alerts.maxTtlSeconds * 1000 })({
@@ -400,7 +455,6 @@ export class ShieldwallNode {
       logger: this.log,
       clock: this.#clock,
     })
-    this.#catchUp.start()
   }
 
   async #startApi(token: string): Promise<void> {
@@ -427,6 +481,7 @@ export class ShieldwallNode {
   /** Reverse order of start; each step runs even if an earlier one failed, so the store is always closed. */
   async stop(): Promise<void> {
     const steps: Array<[string, () => Promise<unknown> | unknown]> = [
+      ['history', () => clearInterval(this.#historyTimer)],
       ['api', () => this.#closeServer()],
       ['bouncers', () => this.#bouncers?.stop()],
       ['defense', () => this.#defense?.stop()],
@@ -440,6 +495,7 @@ export class ShieldwallNode {
       ['alerts', () => this.#alerts?.stop()],
       ['corroboration', () => this.#corroboration?.stop()],
       ['reputation', () => this.#reputation?.stop()],
+      ['bootstrap redial', () => this.#redial?.stop()],
       ['libp2p', () => this.#host?.stop()],
       ['store', () => this.#store?.close()],
       ['api.json', () => rm(join(this.config.dataDir, 'api.json'), { force: true })],
@@ -556,6 +612,12 @@ export class ShieldwallNode {
         alertsIgnored: alerts.ignored,
       },
       learning: this.#learningStatus(),
+      blocklist: {
+        size: this.blocklist.size,
+        stats: this.blocklist.stats(),
+        history: this.#blocklistHistory,
+      },
+      defense: this.defense.counts,
       alertTopic: TOPICS.alerts,
     }
   }
@@ -580,6 +642,9 @@ export class ShieldwallNode {
     return value
   }
 }
+
+const HISTORY_INTERVAL_MS = 10_000
+const HISTORY_SAMPLES = (24 * 3600_000) / HISTORY_INTERVAL_MS
 
 export class ListenError extends Error {
   override name = 'ListenError'

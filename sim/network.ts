@@ -2,14 +2,13 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { multiaddr } from '@multiformats/multiaddr'
+import type { ConnectionGater } from '@libp2p/interface'
 import { pino } from 'pino'
 import { loadConfig, type ShieldwallConfig } from '../config/index.ts'
 import { getPublicKey } from '../crypto/signing/ed25519.ts'
 import { peerIdFromEd25519PublicKey } from '../crypto/identity/peer-id.ts'
 import type { Logger } from '../node/logging/logger.ts'
 import { ShieldwallNode } from '../node/shieldwall-node.ts'
-import { installPartitionGater } from './partition-gater.ts'
 
 export type Transport = 'memory' | 'tcp'
 export type Role = 'honest' | 'hostile'
@@ -32,7 +31,21 @@ export interface SimNetworkInit {
   alerts: Record<string, unknown>
   /** keep the run directory (data dirs, logs) after stop, for inspection */
   keepData: boolean
+  /**
+   * `community`: every honest member's operator lists the other honest members in `reputation.trustedPeers`
+   * (as a real community would); hostile members are never listed. `organic`: nobody is pinned, trust is only
+   * earned by corroboration.
+   */
+  trust: TrustModel
+  /** per member: extra `blocklist.allowlist` entries (an operator's own users) */
+  allowlists?: Map<number, string[]>
+  /** merged into every node's `blocklist` config */
+  blocklist: Record<string, unknown>
+  /** run federated learning (off unless a scenario needs it: it trains a model on every node) */
+  learning: boolean
 }
+
+export type TrustModel = 'community' | 'organic'
 
 export interface OnlineSpan {
   up: number
@@ -74,6 +87,9 @@ const DEFAULTS: Omit<SimNetworkInit, 'roles'> = {
   detect: {},
   alerts: {},
   keepData: false,
+  trust: 'community',
+  blocklist: {},
+  learning: false,
 }
 
 export function nodeName(index: number, total: number): string {
@@ -208,6 +224,10 @@ export class SimNetwork {
   }
 
   #config(m: SimMember): ShieldwallConfig {
+    const trustedPeers =
+      this.init.trust === 'community' && m.role === 'honest'
+        ? this.members.filter((o) => o.role === 'honest' && o.index !== m.index).map((o) => o.peerId)
+        : []
     return loadConfig({
       env: {},
       cli: {
@@ -222,6 +242,9 @@ export class SimNetwork {
         ],
         detect: this.init.detect,
         alerts: this.init.alerts,
+        reputation: { trustedPeers },
+        learning: { enabled: this.init.learning },
+        blocklist: { ...this.init.blocklist, allowlist: this.init.allowlists?.get(m.index) ?? [] },
       },
     })
   }
@@ -229,15 +252,15 @@ export class SimNetwork {
   async start(m: SimMember): Promise<ShieldwallNode> {
     if (m.node !== undefined) return m.node
     const logger = this.#logger?.child({ node: m.name }) ?? pino({ level: 'silent' })
-    const node = new ShieldwallNode(this.#config(m), { logger })
+    const node = new ShieldwallNode(this.#config(m), {
+      logger,
+      connectionGater: this.#gater(m),
+      libp2pMetrics: false,
+    })
     await node.start()
     m.node = node
     m.spans.push({ up: Date.now() })
-    installPartitionGater(node, (remote) => this.#denied(m, remote))
     for (const l of this.#started) l(m, node)
-    // SIM-HOOK: @libp2p/bootstrap only accepts tcp/ws-style addresses (its P2P matcher rejects /memory/), so on
-    // the memory transport the configured bootstrap list is dialled here, as the bootstrap module would.
-    if (this.init.transport === 'memory') await this.redialBootstrap(m)
     return node
   }
 
@@ -290,9 +313,19 @@ export class SimNetwork {
   }
 
   async redialBootstrap(m: SimMember): Promise<void> {
-    const node = m.node
-    if (node === undefined) return
-    await Promise.all(this.#bootstrapList(m).map((a) => node.dial(multiaddr(a)).catch(() => undefined)))
+    await m.node?.bootstrapRedial.dialAll()
+  }
+
+  /** Refuses connections to and from the other side of a partition, on every dial and upgrade. */
+  #gater(m: SimMember): ConnectionGater {
+    const denied = async (peer: { toString(): string }) => this.#denied(m, peer.toString())
+    return {
+      denyDialPeer: denied,
+      denyInboundEncryptedConnection: denied,
+      denyOutboundEncryptedConnection: denied,
+      denyInboundUpgradedConnection: denied,
+      denyOutboundUpgradedConnection: denied,
+    }
   }
 
   #denied(m: SimMember, remotePeerId: string): boolean {

@@ -1,12 +1,7 @@
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
 import { TOPICS } from '../protocol/topics.ts'
 import { AddressPool } from './addresses.ts'
-import {
-  BlockWatcher,
-  resolveBlockSource,
-  type BlockRecorder,
-  type BlockSource,
-} from './adapters/block-watcher.ts'
+import { BlockWatcher, type BlockRecorder } from './adapters/block-watcher.ts'
 import { capabilitiesOf, type Capability } from './adapters/capabilities.ts'
 import { trustOf } from './adapters/trust-view.ts'
 import { hostileActions, type HostileAction } from './hostile/hostile-actions.ts'
@@ -21,12 +16,21 @@ import {
   type PublishedAlert,
 } from './metrics/measurements.ts'
 import { ResourceMeter } from './metrics/resource-meter.ts'
-import { SimNetwork, sleep, type Role, type SimMember, type Transport } from './network.ts'
+import {
+  nodeName,
+  SimNetwork,
+  sleep,
+  type Role,
+  type SimMember,
+  type Transport,
+  type TrustModel,
+} from './network.ts'
 import { sample, shuffled, stream } from './random.ts'
 import { evaluateAssertions, type NodeReport, type SimReport, type TrustSample } from './report/report.ts'
 import type { NetworkEventSpec, ScenarioSpec } from './scenarios/scenario-spec.ts'
 import { generateTraffic } from './traffic/generate.ts'
 import type { ScheduledLine, TrafficContext } from './traffic/schedule.ts'
+import { organicWarmUp, type WarmUpOutcome } from './warm-up.ts'
 
 export interface RunOptions {
   scenario: ScenarioSpec
@@ -37,15 +41,15 @@ export interface RunOptions {
   hostileFraction?: number
   logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug'
   keepData?: boolean
-  /** which blocks count (see BlockWatcher); default auto */
-  blocks?: BlockSource
+  /** how honest members come to trust each other (see SimNetworkInit.trust); default the scenario's, else community */
+  trust?: TrustModel
   /** after the traffic ends, wait up to this long for blocks to stop changing */
   settleSeconds?: number
   onProgress?: (p: Progress) => void
 }
 
 export interface Progress {
-  phase: 'starting' | 'warming up' | 'running' | 'settling' | 'stopping'
+  phase: 'starting' | 'warming up' | 'earning trust' | 'running' | 'settling' | 'stopping'
   done: number
   total: number
   blocks: number
@@ -88,6 +92,36 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
   )
   const roles: Role[] = Array.from({ length: nodes }, (_, i) => (hostileSet.has(i) ? 'hostile' : 'honest'))
   const groups = partitionGroups(spec.events, nodes, bootstrapPeers, seed)
+  const trustModel = opts.trust ?? spec.defaults.trust ?? 'community'
+  const honest = roles.flatMap((r, i) => (r === 'honest' ? [i] : []))
+  const churnPlan = planChurn(spec.events ?? [], honest, bootstrapPeers, seed)
+  const durationForPlan = durationMs
+
+  // Ground truth and schedules, all from the seed, before any node starts: operators configure their own
+  // users' addresses (allowlist) before they run the daemon.
+  const attackerPool = new AddressPool('attacker', stream(seed, 'attacker-ips'))
+  const benignPool = new AddressPool('benign', stream(seed, 'benign-ips'))
+  const ctx: TrafficContext = {
+    rand: stream(seed, 'traffic'),
+    durationMs,
+    honest,
+    ...(groups !== undefined ? { groupOf: (i: number) => groups.findIndex((g) => g.includes(i)) } : {}),
+    upDuring: (member, from, to) => churnPlan.upDuring(member, from / durationForPlan, to / durationForPlan),
+    attackers: attackerPool,
+    benign: benignPool,
+    truth: { attackers: [], benign: new Set(), load: new Set(), staff: new Map() },
+    hostOf: (i) => nodeName(i, nodes),
+  }
+  const lines = generateTraffic(spec.traffic, ctx)
+  const hostileCtx = {
+    rand: stream(seed, 'hostile'),
+    durationMs,
+    hostile: [...hostileSet].sort((a, b) => a - b),
+    // the Sybil crowd goes after the people who run and use honest members' services: their staff
+    benign: [...ctx.truth.staff.values()].flat(),
+    victims: new Set<string>(),
+  }
+  const actions = hostileActions(spec.hostile ?? [], hostileCtx)
 
   const network = new SimNetwork({
     nodes,
@@ -97,6 +131,12 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
     transport: opts.transport ?? 'memory',
     logLevel: opts.logLevel ?? 'silent',
     keepData: opts.keepData ?? false,
+    trust: trustModel,
+    allowlists: ctx.truth.staff,
+    learning: spec.learning !== undefined,
+    // summaries restate blocks to the side that missed the alerts when a partition heals; the default minute is
+    // long for a short run (and every summary costs each receiver a signature check, so only where needed)
+    blocklist: groups !== undefined ? { summaryIntervalSeconds: 5 } : {},
   })
   const states: MemberState[] = []
   const alerts = new Map<string, PublishedAlert>()
@@ -128,8 +168,6 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
     addCounts(st, node)
   })
 
-  const attackerPool = new AddressPool('attacker', stream(seed, 'attacker-ips'))
-  const benignPool = new AddressPool('benign', stream(seed, 'benign-ips'))
   try {
     await network.create()
     for (let i = 0; i < nodes; i++) {
@@ -148,32 +186,21 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
       progress({ phase: 'warming up', done, total: nodes, blocks: 0, alerts: 0 }),
     )
     const startupMs = Date.now() - startT
-
-    // Ground truth and schedules, all from the seed.
-    const honest = network.honest().map((m) => m.index)
-    const ctx: TrafficContext = {
-      rand: stream(seed, 'traffic'),
-      durationMs,
-      honest,
-      ...(groups !== undefined ? { groupOf: (i: number) => groups.findIndex((g) => g.includes(i)) } : {}),
-      attackers: attackerPool,
-      benign: benignPool,
-      truth: { attackers: [], benign: new Set(), load: new Set() },
-      hostOf: (i) => (network.members[i] as SimMember).name,
+    let warm: WarmUpOutcome | undefined
+    if (trustModel === 'organic') {
+      warm = await organicWarmUp(network, {
+        seed,
+        attackers: attackerPool,
+        minTrustedReporters: 2,
+        onProgress: (done, total) => progress({ phase: 'earning trust', done, total, blocks: 0, alerts: 0 }),
+      })
+      // what the warm-up blocked is not part of the measured run
+      for (const st of states) st.watcher.reset()
+      alerts.clear()
     }
-    const lines = generateTraffic(spec.traffic, ctx)
-    const hostileCtx = {
-      rand: stream(seed, 'hostile'),
-      durationMs,
-      hostile: [...hostileSet].sort((a, b) => a - b),
-      benign: [...ctx.truth.benign],
-      victims: new Set<string>(),
-    }
-    const actions = hostileActions(spec.hostile ?? [], hostileCtx)
-    const netEvents = scheduleEvents(spec.events ?? [], network, groups, durationMs, seed, (label) =>
+    const netEvents = scheduleEvents(churnPlan, network, groups, durationMs, (label) =>
       events.push({ t: Date.now() - t0, label }),
     )
-
     t0 = Date.now()
     let li = 0
     let ai = 0
@@ -182,12 +209,7 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
     let nextTrust = 0
     const background: Promise<unknown>[] = []
     const trust: TrustSample[] = []
-    const blocksNow = () =>
-      states.reduce(
-        (s, st) =>
-          s + Math.max(st.watcher.blocklist.firstBlocked.size, st.watcher.fallback.firstBlocked.size),
-        0,
-      )
+    const blocksNow = () => states.reduce((s, st) => s + st.watcher.blocks.firstBlocked.size, 0)
     while (true) {
       const elapsed = Date.now() - t0
       if (elapsed >= durationMs) break
@@ -259,9 +281,9 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
 
     progress({ phase: 'stopping', done: 0, total: 1, blocks: blocksNow(), alerts: alerts.size })
     const caps = capabilitiesOf(firstOnline(network))
+    if ((rounds ?? []).length > 0) caps.add('learning')
     for (const m of network.online()) addCounts(states[m.index] as MemberState, m.node as ShieldwallNode)
     const connections = network.members.map((m) => m.node?.host.getConnections().length ?? 0)
-    const trustSource = trustOf(firstOnline(network), firstOnline(network).peerId).source
     const report = buildReport({
       spec,
       network,
@@ -274,18 +296,16 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
       seed,
       hostileCount: hostileSet.size,
       trust,
-      trustSource,
+      trustModel,
+      warm,
       events,
       connections,
       startupMs,
       caps,
       groups,
       rounds,
-      blockSource: opts.blocks ?? 'auto',
     })
     await network.destroy()
-    // A blocklist that received no entries is not measured, so assertions needing it are skipped, not failed.
-    if (report.sources.blocks !== 'node.blocklist') caps.delete('blocklist')
     report.capabilities = [...caps]
     report.resources = resources.finish()
     report.assertions = evaluateAssertions(spec.assertions, report, {
@@ -337,17 +357,29 @@ function sampleTrust(network: SimNetwork, t: number): TrustSample {
     .filter((m) => m.role === 'honest')
     .slice(0, TRUST_OBSERVERS)
   const acc = { honest: [0, 0], hostile: [0, 0] }
+  const gossip = { honest: [0, 0], hostile: [0, 0] }
   for (const o of observers) {
     for (const p of network.members) {
       if (p.index === o.index) continue
-      const { value } = trustOf(o.node as ShieldwallNode, p.peerId)
+      const view = trustOf(o.node as ShieldwallNode, p.peerId)
       const bucket = acc[p.role]
-      bucket[0] = (bucket[0] as number) + value
+      bucket[0] = (bucket[0] as number) + view.trust
       bucket[1] = (bucket[1] as number) + 1
+      if (view.gossip !== undefined) {
+        const g = gossip[p.role]
+        g[0] = (g[0] as number) + view.gossip
+        g[1] = (g[1] as number) + 1
+      }
     }
   }
   const mean = (b: number[]) => ((b[1] as number) > 0 ? round3((b[0] as number) / (b[1] as number)) : null)
-  return { t, honest: mean(acc.honest), hostile: mean(acc.hostile) }
+  return {
+    t,
+    honest: mean(acc.honest),
+    hostile: mean(acc.hostile),
+    honestGossip: mean(gossip.honest),
+    hostileGossip: mean(gossip.hostile),
+  }
 }
 
 interface ScheduledEvent {
@@ -373,53 +405,83 @@ function partitionGroups(
   return groups.map((g) => g.sort((a, b) => a - b))
 }
 
-function scheduleEvents(
+/** Who leaves and when (fractions of the duration), decided before traffic so attacks can target who is up. */
+export interface ChurnPlan {
+  churns: { members: number[]; at: number; back: number }[]
+  partition?: { at: number; healAt: number }
+  /** whether `member` is up for the whole [from, to] (fractions of the duration) */
+  upDuring(member: number, from: number, to: number): boolean
+}
+
+function planChurn(
   specs: NetworkEventSpec[],
+  honest: number[],
+  bootstrapPeers: number,
+  seed: number,
+): ChurnPlan {
+  const rand = stream(seed, 'events')
+  const churns: ChurnPlan['churns'] = []
+  let partition: ChurnPlan['partition']
+  for (const e of specs) {
+    if (e.kind === 'churn') {
+      const pool = honest.filter((i) => i >= bootstrapPeers)
+      const members = sample(rand, pool, Math.max(1, Math.round(pool.length * e.share)))
+      churns.push({ members, at: e.at, back: e.at + e.downFraction })
+    } else {
+      partition = { at: e.at, healAt: e.healAt }
+    }
+  }
+  return {
+    churns,
+    ...(partition !== undefined ? { partition } : {}),
+    // rejoining takes a moment (start, dial, catch up): a margin on both sides
+    upDuring: (member, from, to) =>
+      churns.every((c) => !c.members.includes(member) || to < c.at - 0.02 || from > c.back + 0.05),
+  }
+}
+
+function scheduleEvents(
+  plan: ChurnPlan,
   network: SimNetwork,
   groups: number[][] | undefined,
   durationMs: number,
-  seed: number,
   mark: (label: string) => void,
 ): ScheduledEvent[] {
   const out: ScheduledEvent[] = []
-  const rand = stream(seed, 'events')
-  for (const e of specs) {
-    if (e.kind === 'churn') {
-      const pool = network.members.filter(
-        (m) => m.role === 'honest' && m.index >= network.init.bootstrapPeers,
-      )
-      const leaving = sample(rand, pool, Math.max(1, Math.round(pool.length * e.share)))
-      for (const m of leaving) m.churn = true
-      out.push({
-        at: e.at * durationMs,
-        run: async () => {
-          mark(`${leaving.length} nodes leave`)
-          await Promise.all(leaving.map((m) => network.stop(m)))
-        },
-      })
-      out.push({
-        at: (e.at + e.downFraction) * durationMs,
-        run: async () => {
-          for (const m of leaving) await network.start(m)
-          mark(`${leaving.length} nodes rejoin`)
-        },
-      })
-    } else if (groups !== undefined) {
-      out.push({
-        at: e.at * durationMs,
-        run: async () => {
-          await network.partition(groups)
-          mark('partition')
-        },
-      })
-      out.push({
-        at: e.healAt * durationMs,
-        run: async () => {
-          await network.heal()
-          mark('heal')
-        },
-      })
-    }
+  for (const c of plan.churns) {
+    const leaving = c.members.map((i) => network.members[i] as SimMember)
+    for (const m of leaving) m.churn = true
+    out.push({
+      at: c.at * durationMs,
+      run: async () => {
+        mark(`${leaving.length} nodes leave`)
+        await Promise.all(leaving.map((m) => network.stop(m)))
+      },
+    })
+    out.push({
+      at: c.back * durationMs,
+      run: async () => {
+        // restarts overlap as real ones would; each node redials its bootstrap peers on its own
+        await Promise.all(leaving.map((m) => network.start(m)))
+        mark(`${leaving.length} nodes rejoin`)
+      },
+    })
+  }
+  if (plan.partition !== undefined && groups !== undefined) {
+    out.push({
+      at: plan.partition.at * durationMs,
+      run: async () => {
+        await network.partition(groups)
+        mark('partition')
+      },
+    })
+    out.push({
+      at: plan.partition.healAt * durationMs,
+      run: async () => {
+        await network.heal()
+        mark('heal')
+      },
+    })
   }
   return out.sort((a, b) => a.at - b.at)
 }
@@ -436,28 +498,21 @@ interface BuildInput {
   seed: number
   hostileCount: number
   trust: TrustSample[]
-  trustSource: string
+  trustModel: TrustModel
+  warm: WarmUpOutcome | undefined
   events: { t: number; label: string }[]
   connections: number[]
   startupMs: number
   caps: Set<Capability>
   groups: number[][] | undefined
   rounds: LearningRound[] | undefined
-  blockSource: BlockSource
 }
 
 type RecorderOf = (member: number) => BlockRecorder
 
 function buildReport(b: BuildInput): SimReport {
   const { network, states } = b
-  const source = resolveBlockSource(
-    b.blockSource,
-    states.map((s) => s.watcher),
-  )
-  const rec: RecorderOf = (i) => {
-    const w = (states[i] as MemberState).watcher
-    return source === 'blocklist' ? w.blocklist : w.fallback
-  }
+  const rec: RecorderOf = (i) => (states[i] as MemberState).watcher.blocks
   const observations: MemberObservation[] = network.members.map((m) => {
     const st = b.states[m.index] as MemberState
     return {
@@ -466,6 +521,7 @@ function buildReport(b: BuildInput): SimReport {
       spans: m.spans,
       blockedAt: (ip) => rec(m.index).blockedAt(ip),
       localAt: st.watcher.localAt,
+      sightedAt: st.watcher.sightedAt,
     }
   })
   const benign = [...new Set([...b.truth.benign, ...b.victims])]
@@ -474,6 +530,7 @@ function buildReport(b: BuildInput): SimReport {
     attackers: b.truth.attackers,
     benign,
     alerts: [...b.alerts.values()].filter((a) => a.publisher >= 0),
+    quorum: network.online()[0]?.node?.blocklist.policy.minTrustedReporters ?? 2,
   })
 
   const perNode: NodeReport[] = network.members.map((m) => {
@@ -491,6 +548,8 @@ function buildReport(b: BuildInput): SimReport {
       bytesReceived: st.gossip.bytesReceived,
       duplicatesReceived: st.gossip.messagesReceived - st.gossip.uniqueReceived,
       blocks: rec(m.index).firstBlocked.size,
+      communityBlocks: st.watcher.community.firstBlocked.size,
+      sightings: st.watcher.sightedAt.size,
       localDetections: st.watcher.localAt.size,
       alertsAccepted: st.alertCounts.accepted,
       alertsRejected: st.alertCounts.rejected,
@@ -503,6 +562,7 @@ function buildReport(b: BuildInput): SimReport {
   const dups = perNode.reduce((s, n) => s + n.duplicatesReceived, 0)
   const conns = b.connections.filter((_, i) => network.members[i]?.node !== undefined)
   const finalTrust = b.trust.at(-1)
+  const firstTrust = b.trust[0]
 
   const report: SimReport = {
     scenario: b.spec.name,
@@ -514,13 +574,8 @@ function buildReport(b: BuildInput): SimReport {
     durationSeconds: b.durationMs / 1000,
     startedAt: new Date(b.t0).toISOString(),
     sources: {
-      blocks:
-        source === 'blocklist'
-          ? 'node.blocklist'
-          : states.some((s) => s.watcher.hasBlocklist)
-            ? 'fallback: any local decision or accepted alert (node.blocklist present but received no entries)'
-            : 'fallback: any local decision or accepted alert',
-      trust: b.trustSource === 'reputation' ? 'node.reputation.trust' : 'fallback: gossipsub peer score',
+      blocks: 'node.blocklist entries of origin local or community',
+      trust: 'node.reputation.trust (and the gossipsub peer score)',
     },
     capabilities: [...b.caps],
     propagation: result.propagation,
@@ -531,6 +586,7 @@ function buildReport(b: BuildInput): SimReport {
     missedBlocks: result.missedBlocks,
     missedDetectedBlocks: result.missedDetectedBlocks,
     communityOnlyBlocks: result.communityOnlyBlocks,
+    belowQuorum: result.belowQuorum,
     undetectedAttackers: result.undetectedAttackers,
     attackers: b.truth.attackers.length,
     benignAddresses: benign.length,
@@ -551,7 +607,18 @@ function buildReport(b: BuildInput): SimReport {
     },
     resources: { cpuUserMs: 0, cpuSystemMs: 0, peakRssMb: 0, peakHeapMb: 0, wallMs: 0 },
     trust: {
-      source: b.trustSource,
+      model: b.trustModel,
+      source: 'reputation',
+      ...(b.warm !== undefined ? { warmUp: b.warm } : {}),
+      initial: { honestMean: firstTrust?.honest ?? null, hostileMean: firstTrust?.hostile ?? null },
+      hostileDrop:
+        firstTrust?.hostile != null && finalTrust?.hostile != null
+          ? round3(firstTrust.hostile - finalTrust.hostile)
+          : null,
+      gossipScore: {
+        honestMean: finalTrust?.honestGossip ?? null,
+        hostileMean: finalTrust?.hostileGossip ?? null,
+      },
       final: {
         honestMean: finalTrust?.honest ?? null,
         hostileMean: finalTrust?.hostile ?? null,

@@ -224,3 +224,102 @@ describe('Sybil resistance', () => {
     expect(after).toBeLessThan(-10) // below the gossip threshold: we stop gossiping with it
   })
 })
+
+describe('a late joiner', () => {
+  let a: ShieldwallNode
+  let b: ShieldwallNode
+  let late: ShieldwallNode | undefined
+
+  beforeAll(async () => {
+    a = await startTestNode({ cli: { nodeName: 'seed-a' } })
+    // B and the late joiner vouch for A, as members of a small community vouch for its seed
+    b = await startTestNode({
+      cli: {
+        nodeName: 'member-b',
+        reputation: { trustedPeers: [a.peerId] },
+        blocklist: { minTrustedReporters: 1 },
+      },
+    })
+    await connect(b, a)
+    await meshed([a, b])
+  }, 30_000)
+  afterAll(async () => {
+    await stopAndRemove(a, b, ...(late ? [late] : []))
+  })
+
+  it('started after 100 alerts were published, ends with the same blocklist as its peers within 5 s', async () => {
+    const ips = Array.from({ length: 100 }, (_, i) => `198.51.100.${i + 1}`)
+    for (const ip of ips)
+      await a.alerts.publish({ indicator: ip, scenario: 'http-probing', severity: 'high' })
+    const blockedOnB = await waitFor(
+      () => (ips.every((ip) => b.blocklist.get(ip) !== undefined) ? [...b.blocklist.entries()] : undefined),
+      10_000,
+      'B to block all 100',
+    )
+    const t0 = Date.now()
+    late = await startTestNode({
+      cli: {
+        nodeName: 'late-c',
+        p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [`${a.addresses()[0]}`] },
+        reputation: { trustedPeers: [a.peerId] },
+        blocklist: { minTrustedReporters: 1 },
+      },
+    })
+    const joined = late
+    await waitFor(
+      () => ips.every((ip) => joined.blocklist.get(ip) !== undefined),
+      5000,
+      'the late joiner to catch up',
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}: ${joined.alertStore.count} alerts, ${joined.blocklist.size} blocks, ` +
+          `trust ${joined.reputation.trust(a.peerId)}, ${JSON.stringify(joined.defense.counts)}`,
+      )
+    })
+    const elapsed = Date.now() - t0
+    expect(elapsed).toBeLessThan(5000)
+    const values = (entries: Iterable<{ value: string }>) => [...entries].map((e) => e.value).sort()
+    expect(values(joined.blocklist.entries())).toEqual(values(blockedOnB))
+    expect(joined.alertStore.count).toBeGreaterThanOrEqual(100)
+  }, 40_000)
+})
+
+describe('an attack spread thin: only the community sees it', () => {
+  const nodes: ShieldwallNode[] = []
+
+  beforeAll(async () => {
+    for (const name of ['thin-1', 'thin-2', 'thin-3'])
+      nodes.push(await startTestNode({ cli: { nodeName: name } }))
+    // members of one community vouch for each other (k = 2 by default)
+    for (const n of nodes)
+      for (const m of nodes)
+        if (n !== m)
+          await api(n, `/api/defense/network/peers/${m.peerId}`, { method: 'PUT', json: { pin: 'trusted' } })
+    await connect(nodes[1], nodes[0])
+    await connect(nodes[2], nodes[0])
+    await connect(nodes[2], nodes[1])
+    await meshed(nodes)
+  }, 30_000)
+  afterAll(async () => {
+    await stopAndRemove(...nodes)
+  })
+
+  it('three failed logins per node, below every node’s threshold, add up to a block on all three', async () => {
+    const attacker = '192.0.2.201'
+    for (const n of nodes) {
+      const events = Array.from({ length: 3 }, (_, i) => ({
+        ip: attacker,
+        kind: 'auth_failure',
+        user: `u${i}`,
+      }))
+      expect((await api(n, '/api/events', { method: 'POST', json: { events } })).status).toBe(202)
+    }
+    for (const n of nodes) {
+      const entry = (await waitFor(() => n.blocklist.get(attacker), 5000, `a block on ${n.config.nodeName}`))!
+      expect(entry.origin).toBe('community')
+      expect(n.decisions.count).toBe(0) // no node had enough to ban alone
+    }
+    await waitFor(() => nodes.every((n) => n.detection.sightingCounts.published >= 1), 2000, "sighting alerts")
+    expect(nodes.map((n) => n.detection.sightingCounts)).toEqual(nodes.map(() => ({ seen: 1, published: 1, dropped: 0 })))
+  }, 30_000)
+})

@@ -53,10 +53,11 @@ describe('live detection: a followed auth log becomes a decision here and a bloc
     const decision = await waitFor(
       async () => {
         const r = await api(a, '/api/defense/decisions')
-        return r.body.items.find((d: any) => d.ip === attacker)
+        // stored first, then signed and published: wait for the alert id too
+        return r.body.items.find((d: any) => d.ip === attacker && d.alertId !== undefined)
       },
       5000,
-      'a decision on node A',
+      'a decision on node A, published as an alert',
     )
     const latency = Date.now() - t0
     expect(latency).toBeLessThan(1000)

@@ -1,21 +1,6 @@
 import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
-
-/**
- * Realistic synthetic logs with a fixed seed: an sshd auth log and an nginx access log, each mostly benign
- * with brute forcers and scanners mixed in, shaped like the real logs in ../shared/data (loghub OpenSSH,
- * elastic apache_logs) so parsers and detectors take their usual paths.
- */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { mulberry32 } from '../../node/detect/features/prng.ts'
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const pad = (n: number) => (n < 10 ? '0' + n : String(n))

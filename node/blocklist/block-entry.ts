@@ -22,9 +22,18 @@ export interface BlockEntry {
   scenario: string
   /** combined evidence, 0..1 */
   score: number
-  /** plain-language explanation: which reporters, which scenarios, what tipped it */
+  /**
+   * plain-language explanation: which reporters, which scenarios, what tipped it. Complete in change events
+   * and in what a mutation returns; entries read synchronously from the node's Blocklist (`get`, `lookup`,
+   * `entries`) carry a one-line summary naming the scenario and origin instead (a shared, frozen array), and
+   * `Blocklist.details()` / `withDetails()` load the recorded reasons from the store.
+   */
   reasons: string[]
-  /** peer ids whose alerts count towards this entry (empty for local and manual entries) */
+  /**
+   * peer ids whose alerts count towards this entry (empty for local and manual entries). Complete where
+   * `reasons` is; synchronous reads from the node's Blocklist hold the first HELD_REPORTERS (4) of them
+   * (`node/blocklist/entry-table.ts`), the full list is in `details()`.
+   */
   reporters: string[]
   /** ms since the epoch */
   createdAt: number
@@ -37,7 +46,11 @@ export type BlockChange =
   | { kind: 'added'; entry: BlockEntry }
   | { kind: 'removed'; entry: BlockEntry; reason: 'expired' | 'manual' | 'allowlisted' | 'replaced' }
 
-/** What enforcers may read. Lookups are by address; CIDR entries cover every address inside them. */
+/**
+ * What enforcers may read. Lookups are by address; CIDR entries cover every address inside them. What the
+ * synchronous reads return are snapshots, possibly built afresh per call: compare entries by `id`, not by
+ * identity, and do not change them. Their `reasons` and `reporters` may be abridged (see BlockEntry).
+ */
 export interface BlocklistView {
   readonly size: number
   /** the active entry for exactly this value (address or CIDR), if any */

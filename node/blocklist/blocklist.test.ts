@@ -269,7 +269,10 @@ describe('Blocklist', () => {
     expect(out).toMatchObject({ action: 'added', entry: { origin: 'community' } })
     const entry = list.get('198.51.100.7')!
     expect(entry.reporters.slice(0, 2)).toEqual(['peer-a', 'peer-b'])
-    expect(entry.reasons.at(-1)).toMatch(/^blocked: 2 trusted voices agree/)
+    expect(entry.reasons.join(' ')).toMatch(/ssh-bf/)
+    const full = (await list.details('198.51.100.7'))!
+    expect(full.reporters.slice(0, 2)).toEqual(['peer-a', 'peer-b'])
+    expect(full.reasons.at(-1)).toMatch(/^blocked: 2 trusted voices agree/)
 
     // peer-b turns out to lie: its trust collapses and the block rests on one voice
     trust.set('peer-b', 0)
@@ -283,5 +286,75 @@ describe('Blocklist', () => {
       size: 0,
       evidence: { indicators: 1, reports: 32, evictedReports: 20, notAdmitted: 1 },
     })
+  })
+
+  it('keeps reasons and all reporters on disk: details() and change events have them, reads are abridged', async () => {
+    const list = await make()
+    const changes: BlockChange[] = []
+    list.onChange((c) => changes.push(c))
+    const reporters = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6']
+    const reasons = ['p1: ssh-bf, 40 failed logins', 'blocked: 6 trusted voices agree']
+    await list.applyEvidence('198.51.100.7', verdict({ reporters, reasons }))
+    await list.add('203.0.113.9', { durationSeconds: 600, reason: 'seen on the honeypot' })
+
+    const slim = list.get('198.51.100.7')!
+    expect(slim).toMatchObject({ value: '198.51.100.7', origin: 'community', scenario: 'ssh-bf', score: 0.8 })
+    expect(slim.reporters).toEqual(['p1', 'p2', 'p3', 'p4'])
+    expect(slim.reasons).toEqual(['ssh-bf: blocked on weighed community reports'])
+    expect(list.lookup('198.51.100.7')[0]).toEqual(slim)
+    expect(await list.details('198.51.100.7')).toEqual({ ...slim, reporters, reasons })
+    expect(await list.details('198.51.100.8')).toBeUndefined()
+    const [a, b] = await list.withDetails([list.get('203.0.113.9')!, slim])
+    expect(a.reasons).toEqual(['seen on the honeypot'])
+    expect(b.reporters).toEqual(reporters)
+
+    // a renewal tells listeners the whole entry it replaced; a removal the whole entry removed
+    now += 3 * HOUR
+    await list.applyEvidence('198.51.100.7', verdict({ reporters, reasons }))
+    expect(await list.remove('198.51.100.7')).toMatchObject({ id: 3, reporters, reasons })
+    expect(changes.map((c) => [c.kind, c.entry.id, c.entry.reporters.length, c.entry.reasons.length])).toEqual([
+      ['added', 1, 6, 2],
+      ['added', 2, 0, 1],
+      ['removed', 1, 6, 2],
+      ['added', 3, 6, 2],
+      ['removed', 3, 6, 2],
+    ])
+  })
+
+  it('lists the newest entries first, at most `limit`, counting every match', async () => {
+    const list = await make()
+    for (let i = 1; i <= 5; i++) {
+      await list.add(`192.0.2.${i}`, { durationSeconds: 600 })
+      if (i % 2 === 0) now += 1000
+    }
+    await list.applyEvidence('198.51.100.7', verdict())
+    const all = list.recent({ limit: 3 })
+    expect(all.total).toBe(6)
+    expect(all.entries.map((e) => e.value)).toEqual(['198.51.100.7', '192.0.2.5', '192.0.2.4'])
+    expect(list.recent({ limit: 10, origin: 'manual' }).entries.map((e) => e.id)).toEqual([5, 4, 3, 2, 1])
+    expect(list.recent({ limit: 0, origin: 'community' })).toEqual({ total: 1, entries: [] })
+    now += HOUR
+    expect(list.recent({ limit: 10 }).total).toBe(1)
+  })
+
+  it('sweeps many expired entries in batches, telling listeners each full entry', async () => {
+    const list = await make()
+    const removed: string[] = []
+    list.onChange((c) => {
+      if (c.kind === 'removed') removed.push(`${c.entry.value} ${c.entry.reasons[0]}`)
+    })
+    for (let i = 0; i < 2500; i++) {
+      await list.add(`198.18.${i >> 8}.${i & 255}`, {
+        durationSeconds: 60,
+        reason: `r${i}`,
+      })
+    }
+    expect(list.size).toBe(2500)
+    now += 61_000
+    expect(await list.sweep()).toBe(2500)
+    expect(list.size).toBe(0)
+    expect(removed).toHaveLength(2500)
+    expect(removed[0]).toMatch(/ r\d+$/)
+    expect(await readStoredEntries(store, 0)).toEqual([])
   })
 })

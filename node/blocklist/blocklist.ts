@@ -1,4 +1,4 @@
-import { parseIndicator, type Indicator } from '../../protocol/indicator.ts'
+import { parseIndicator, parseIp, type Indicator } from '../../protocol/indicator.ts'
 import type { Decision } from '../detect/ensemble.ts'
 import { banDuration, DEFAULT_BAN_GROWTH, type BanGrowth } from '../detect/ban-duration.ts'
 import type { Logger } from '../logging/logger.ts'
@@ -6,6 +6,7 @@ import type { Store } from '../store/open-store.ts'
 import { Allowlist, stripUndefined, type AllowEntry, type AllowlistInit } from './allowlist.ts'
 import type { BlockChange, BlockEntry, BlocklistView, BlockOrigin } from './block-entry.ts'
 import { CidrTrie } from './cidr-trie.ts'
+import { EntryTable } from './entry-table.ts'
 import { DEFAULT_BLOCK_POLICY, type BlockPolicy, type BlockVerdict } from './decide-block.ts'
 import { EvidenceBook, type EvidenceBookStats } from './evidence-book.ts'
 
@@ -125,8 +126,7 @@ interface OffenceRecord {
 }
 
 interface Candidate {
-  value: string
-  scope: BlockEntry['scope']
+  indicator: Indicator
   origin: BlockOrigin
   scenario: string
   score: number
@@ -135,6 +135,9 @@ interface Candidate {
   /** the ban length for this offence, or an absolute expiry when the source fixed one */
   expiry: (offence: number, now: number) => number
 }
+
+/** Removals are read and written to the store this many at a time (sweeps of many expired entries). */
+const REMOVE_BATCH = 1000
 
 function sublevels(store: Store) {
   const root = store.sublevel<string, string>('blocklist', { valueEncoding: 'utf8' })
@@ -160,11 +163,42 @@ export async function readStoredEntries(store: Store, now: number = Date.now()):
 }
 
 /**
+ * Writes entries into a stopped node's store, `batchSize` to a write, as a Blocklist would have stored them;
+ * the next open() loads them. For imports and for benchmarks that need a million entries without a million
+ * sequential mutations. Values must be canonical and ids unique; nothing else is checked.
+ */
+export async function writeStoredEntries(
+  store: Store,
+  entries: Iterable<BlockEntry>,
+  batchSize = 10_000,
+): Promise<number> {
+  const { entries: db } = sublevels(store)
+  let batch: { type: 'put'; key: string; value: string }[] = []
+  let written = 0
+  for (const entry of entries) {
+    batch.push({ type: 'put', key: entry.value, value: JSON.stringify(entry) })
+    if (batch.length >= batchSize) {
+      await db.batch(batch)
+      written += batch.length
+      batch = []
+    }
+  }
+  if (batch.length > 0) await db.batch(batch)
+  return written + batch.length
+}
+
+/**
  * The node's blocklist: what it blocks, why, and until when. Entries come from three paths — admins (`add`),
  * this node's detectors (`applyLocal`), and weighed evidence (`applyEvidence`, normally through `evidence`) —
- * and all of them give way to the allowlist. Kept in memory in a CidrTrie for lookups, persisted in the
- * `blocklist` sublevel (entries, per-value offence counts that outlive their entries, the id counter), so
- * entries, ids and repeat-offender history survive restarts.
+ * and all of them give way to the allowlist. Persisted whole in the `blocklist` sublevel (entries, per-value
+ * offence counts that outlive their entries, the id counter), so entries, ids and repeat-offender history
+ * survive restarts.
+ *
+ * In memory each entry is a slot of an EntryTable (numbers, interned scenario and reporters, the address as
+ * bits) indexed by a CidrTrie of slots: a million entries in about 110 MB rather than 300. So `get`, `lookup`
+ * and `entries` build fresh BlockEntry objects whose `reasons` is a one-line summary and whose `reporters`
+ * holds at most HELD_REPORTERS; `details()` and `withDetails()` read the full entries back from the store.
+ * Listeners get the full entry: the one just added, or the stored one that was removed.
  *
  * Mutations run one after another; each updates memory, tells listeners synchronously, and resolves once
  * it is on disk.
@@ -177,7 +211,8 @@ export class Blocklist implements BlocklistView {
   readonly #db: ReturnType<typeof sublevels>
   readonly #clock: () => number
   readonly #log?: Logger
-  readonly #trie = new CidrTrie<BlockEntry>()
+  readonly #trie = new CidrTrie<number>()
+  readonly #table = new EntryTable()
   readonly #listeners = new Set<(change: BlockChange) => void>()
   readonly #byOrigin: Record<BlockOrigin, number> = { local: 0, community: 0, manual: 0 }
   /** values with a lazy expiry queued, so a hot lookup does not queue it twice */
@@ -216,6 +251,11 @@ export class Blocklist implements BlocklistView {
     return this.#policy
   }
 
+  /** Approximate bytes of the in-memory index (trie and entry columns), for benchmarks and status pages. */
+  get footprint(): number {
+    return this.#trie.footprint + this.#table.footprint
+  }
+
   // ---- lifecycle ----
 
   /** Loads entries, ids and offence counts from the store; entries that expired while stopped are dropped. */
@@ -226,16 +266,17 @@ export class Blocklist implements BlocklistView {
     let maxId = 0
     for await (const [key, raw] of this.#db.entries.iterator()) {
       let entry: BlockEntry
+      let indicator: Indicator
       try {
         entry = JSON.parse(raw) as BlockEntry
-        parseIndicator(entry.value)
+        indicator = parseIndicator(entry.value)
       } catch {
         drop.push(key)
         continue
       }
       maxId = Math.max(maxId, entry.id)
-      if (entry.expiresAt <= now) drop.push(key)
-      else this.#index(entry)
+      if (entry.expiresAt <= now || this.#trie.get(indicator) !== undefined) drop.push(key)
+      else this.#index(indicator, entry)
     }
     const staleOffences: string[] = []
     for await (const [key, raw] of this.#db.offences.iterator()) {
@@ -280,27 +321,85 @@ export class Blocklist implements BlocklistView {
     } catch {
       return undefined
     }
-    const entry = this.#trie.get(indicator)
-    return entry === undefined || this.#live(entry, this.#clock()) ? entry : undefined
+    const slot = this.#trie.get(indicator)
+    return slot !== undefined && this.#live(slot, this.#clock()) ? this.#table.entry(slot) : undefined
   }
 
   lookup(ip: string): BlockEntry[] {
-    const found = this.#trie.covering(ip)
-    if (found.length === 0) return found
+    // parsed once for both tries: this is the enforcement hot path
+    const bytes = parseIp(ip)
+    if (bytes === undefined) return []
+    const found = this.#trie.covering(bytes)
+    if (found.length === 0) return []
     // entries cannot overlap the allowlist when added, but an address allowed later wins until they are purged
-    if (this.allowlist.isAllowed(ip)) return []
+    if (this.allowlist.isAllowed(bytes)) return []
     const now = this.#clock()
-    return found.filter((e) => this.#live(e, now))
+    const out: BlockEntry[] = []
+    for (const slot of found) if (this.#live(slot, now)) out.push(this.#table.entry(slot))
+    return out
   }
 
   *entries(): IterableIterator<BlockEntry> {
     const now = this.#clock()
-    for (const entry of this.#trie.values()) if (entry.expiresAt > now) yield entry
+    const table = this.#table
+    for (const slot of table.slots()) if (table.expiresAt(slot) > now) yield table.entry(slot)
   }
 
   onChange(listener: (change: BlockChange) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+
+  // ---- full entries ----
+
+  /** The active entry for exactly this value with all its reasons and reporters, read from the store. */
+  async details(value: string): Promise<BlockEntry | undefined> {
+    const entry = this.get(value)
+    return entry === undefined ? undefined : (await this.withDetails([entry]))[0]
+  }
+
+  /**
+   * The same entries with their stored reasons and reporters, in one read. An entry replaced meanwhile (its
+   * stored id differs) is returned as given.
+   */
+  async withDetails(entries: readonly BlockEntry[]): Promise<BlockEntry[]> {
+    if (entries.length === 0) return []
+    const raws = await this.#db.entries.getMany(entries.map((e) => e.value))
+    return entries.map((e, i) => {
+      const stored = parseStored(raws[i])
+      return stored?.id === e.id ? stored : e
+    })
+  }
+
+  /**
+   * The newest active entries (by creation, then id), at most `limit`, with how many matched: what a list
+   * view shows, chosen from the columns without building an object per entry.
+   */
+  recent(options: { limit: number; origin?: BlockOrigin }): { total: number; entries: BlockEntry[] } {
+    const now = this.#clock()
+    const table = this.#table
+    const limit = Math.max(0, Math.floor(options.limit))
+    // a min-heap of the `limit` newest slots seen so far, oldest at the top
+    const heap: number[] = []
+    const older = (a: number, b: number) =>
+      table.createdAt(a) < table.createdAt(b) ||
+      (table.createdAt(a) === table.createdAt(b) && table.id(a) < table.id(b))
+    let total = 0
+    for (const slot of table.slots()) {
+      if (table.expiresAt(slot) <= now) continue
+      if (options.origin !== undefined && table.origin(slot) !== options.origin) continue
+      total++
+      if (limit === 0) continue
+      if (heap.length < limit) {
+        heap.push(slot)
+        siftUp(heap, heap.length - 1, older)
+      } else if (older(heap[0], slot)) {
+        heap[0] = slot
+        siftDown(heap, 0, older)
+      }
+    }
+    heap.sort((a, b) => (older(a, b) ? 1 : older(b, a) ? -1 : 0))
+    return { total, entries: heap.map((slot) => table.entry(slot)) }
   }
 
   // ---- mutations ----
@@ -324,7 +423,7 @@ export class Blocklist implements BlocklistView {
     return this.#enqueue(async () => {
       const outcome = await this.#activate(
         {
-          ...this.#shape(indicator),
+          indicator,
           origin: 'manual',
           scenario: block.scenario ?? 'manual',
           score: 1,
@@ -339,14 +438,13 @@ export class Blocklist implements BlocklistView {
     })
   }
 
-  /** Removes the entry for exactly this value; the removed entry, or undefined when there was none. */
+  /** Removes the entry for exactly this value; the removed entry (as stored), or undefined when there was none. */
   async remove(value: string): Promise<BlockEntry | undefined> {
     const indicator = parseIndicator(value)
     return this.#enqueue(async () => {
-      const entry = this.#trie.get(indicator)
-      if (entry === undefined) return undefined
-      await this.#remove(entry, 'manual')
-      return entry
+      const slot = this.#trie.get(indicator)
+      if (slot === undefined) return undefined
+      return (await this.#remove([slot], 'manual'))[0]
     })
   }
 
@@ -369,7 +467,7 @@ export class Blocklist implements BlocklistView {
     return this.#enqueue(async () => {
       if (decision.expiresAt <= this.#clock()) return { action: 'skipped', reason: 'expired' } as const
       return this.#activate({
-        ...this.#shape(indicator),
+        indicator,
         origin: 'local',
         scenario: decision.scenario,
         score: decision.confidence,
@@ -397,19 +495,23 @@ export class Blocklist implements BlocklistView {
     const skip = this.#admitEvidence(indicator)
     if (skip !== undefined) return Promise.resolve({ action: 'skipped', reason: skip })
     return this.#enqueue(async (): Promise<ApplyOutcome> => {
-      const current = this.#trie.get(indicator)
-      const live = current !== undefined && current.expiresAt > this.#clock() ? current : undefined
+      const slot = this.#trie.get(indicator)
+      const live = slot !== undefined && this.#table.expiresAt(slot) > this.#clock() ? slot : undefined
       if (!verdict.block) {
-        if (live?.origin === 'community') {
+        if (live !== undefined && this.#table.origin(live) === 'community') {
           // 'expired' because its evidence has: the union has no better word and enforcers treat both alike
-          await this.#remove(live, 'expired')
-          return { action: 'withdrawn', entry: live }
+          const [entry] = await this.#remove([live], 'expired')
+          return { action: 'withdrawn', entry }
         }
-        return { action: 'unchanged', reason: 'not-blocked', ...(live ? { entry: live } : {}) }
+        return {
+          action: 'unchanged',
+          reason: 'not-blocked',
+          ...(live !== undefined ? { entry: this.#table.entry(live) } : {}),
+        }
       }
       const base = this.#init.communityBanSeconds
       return this.#activate({
-        ...this.#shape(indicator),
+        indicator,
         origin: verdict.origin ?? 'community',
         scenario: verdict.scenario,
         score: verdict.score,
@@ -423,10 +525,9 @@ export class Blocklist implements BlocklistView {
   /** Removes every entry that has expired; returns how many. */
   sweep(now: number = this.#clock()): Promise<number> {
     return this.#enqueue(async () => {
-      const expired: BlockEntry[] = []
-      for (const entry of this.#trie.values()) if (entry.expiresAt <= now) expired.push(entry)
-      for (const entry of expired) await this.#remove(entry, 'expired')
-      return expired.length
+      const expired: number[] = []
+      for (const slot of this.#table.slots()) if (this.#table.expiresAt(slot) <= now) expired.push(slot)
+      return (await this.#remove(expired, 'expired')).length
     })
   }
 
@@ -449,10 +550,6 @@ export class Blocklist implements BlocklistView {
     return result
   }
 
-  #shape(indicator: Indicator): Pick<Candidate, 'value' | 'scope'> {
-    return { value: indicator.canonical, scope: indicator.isRange ? 'range' : 'ip' }
-  }
-
   /** Why evidence about this indicator is not acted on (counted), or undefined when it may be. */
   #admitEvidence(indicator: Indicator): 'allowlisted' | 'too-broad' | undefined {
     if (indicator.prefix < this.#init.minEvidencePrefix[indicator.family]) {
@@ -466,15 +563,17 @@ export class Blocklist implements BlocklistView {
     return undefined
   }
 
-  #live(entry: BlockEntry, now: number): boolean {
-    if (entry.expiresAt > now) return true
-    if (!this.#expiring.has(entry.value)) {
-      this.#expiring.add(entry.value)
+  #live(slot: number, now: number): boolean {
+    if (this.#table.expiresAt(slot) > now) return true
+    const value = this.#table.value(slot)
+    if (!this.#expiring.has(value)) {
+      this.#expiring.add(value)
+      const id = this.#table.id(slot)
       void this.#enqueue(async () => {
-        this.#expiring.delete(entry.value)
+        this.#expiring.delete(value)
         // it may have been renewed or removed meanwhile
-        const current = this.#trie.get(entry.value)
-        if (current === entry) await this.#remove(entry, 'expired')
+        const current = this.#trie.get(value)
+        if (current === slot && this.#table.id(slot) === id) await this.#remove([slot], 'expired')
       }).catch((err: Error) => this.#log?.error({ err }, 'blocklist expiry failed'))
     }
     return false
@@ -489,24 +588,27 @@ export class Blocklist implements BlocklistView {
 
   async #activate(candidate: Candidate, force = false): Promise<ApplyOutcome> {
     const now = this.#clock()
-    const existing = this.#trie.get(candidate.value)
-    const current = existing !== undefined && existing.expiresAt > now ? existing : undefined
-    if (existing !== undefined && current === undefined) await this.#remove(existing, 'expired')
+    const { indicator } = candidate
+    const value = indicator.canonical
+    const table = this.#table
+    const existing = this.#trie.get(indicator)
+    const current = existing !== undefined && table.expiresAt(existing) > now ? existing : undefined
+    if (existing !== undefined && current === undefined) await this.#remove([existing], 'expired')
     // a renewal continues the same offence; a new activation is the next one
-    const offence = current?.offence ?? (await this.#offence(candidate.value, now)) + 1
+    const offence = current !== undefined ? table.offence(current) : (await this.#offence(value, now)) + 1
     const expiresAt = Math.min(NEVER, candidate.expiry(offence, now))
     if (current !== undefined && !force) {
-      if (current.origin === 'manual')
-        return { action: 'unchanged', entry: current, reason: 'manual-entry-wins' }
-      const length = current.expiresAt - current.createdAt
-      if (expiresAt - current.expiresAt < RENEWAL_MIN_EXTENSION * length) {
-        return { action: 'unchanged', entry: current, reason: 'already-blocked' }
+      if (table.origin(current) === 'manual')
+        return { action: 'unchanged', entry: table.entry(current), reason: 'manual-entry-wins' }
+      const length = table.expiresAt(current) - table.createdAt(current)
+      if (expiresAt - table.expiresAt(current) < RENEWAL_MIN_EXTENSION * length) {
+        return { action: 'unchanged', entry: table.entry(current), reason: 'already-blocked' }
       }
     }
     const entry: BlockEntry = {
       id: this.#nextId++,
-      value: candidate.value,
-      scope: candidate.scope,
+      value,
+      scope: indicator.isRange ? 'range' : 'ip',
       type: 'ban',
       origin: candidate.origin,
       scenario: candidate.scenario,
@@ -517,49 +619,64 @@ export class Blocklist implements BlocklistView {
       expiresAt,
       offence,
     }
+    // the entry being replaced, whole, for listeners: read before the write below overwrites it
+    const replaced = current !== undefined ? (await this.withDetails([table.entry(current)]))[0] : undefined
     await this.#db.root.batch([
-      { type: 'put', sublevel: this.#db.entries, key: entry.value, value: JSON.stringify(entry) },
+      { type: 'put', sublevel: this.#db.entries, key: value, value: JSON.stringify(entry) },
       { type: 'put', sublevel: this.#db.meta, key: 'nextId', value: String(this.#nextId) },
       {
         type: 'put',
         sublevel: this.#db.offences,
-        key: entry.value,
+        key: value,
         value: JSON.stringify({ count: offence, at: now } satisfies OffenceRecord),
       },
     ])
-    if (current !== undefined) {
-      this.#unindex(current)
-      this.#index(entry)
-      this.#emit({ kind: 'removed', entry: current, reason: 'replaced' })
-    } else {
-      this.#index(entry)
-    }
+    if (current !== undefined) this.#unindex(current, indicator)
+    this.#index(indicator, entry)
+    if (replaced !== undefined) this.#emit({ kind: 'removed', entry: replaced, reason: 'replaced' })
     this.#counts.added++
     this.#emit({ kind: 'added', entry })
-    return current !== undefined ? { action: 'renewed', entry } : { action: 'added', entry }
+    return replaced !== undefined ? { action: 'renewed', entry } : { action: 'added', entry }
   }
 
-  async #remove(entry: BlockEntry, reason: 'expired' | 'manual' | 'allowlisted'): Promise<void> {
-    await this.#db.entries.del(entry.value)
-    if (this.#trie.get(entry.value) !== entry) return
-    this.#unindex(entry)
-    this.#counts.removed++
-    this.#emit({ kind: 'removed', entry, reason })
+  /**
+   * Removes these slots' entries from the store and then from memory, telling listeners with the stored
+   * (full) entries, a batch at a time; returns the entries removed.
+   */
+  async #remove(slots: readonly number[], reason: 'expired' | 'manual' | 'allowlisted'): Promise<BlockEntry[]> {
+    const removed: BlockEntry[] = []
+    for (let at = 0; at < slots.length; at += REMOVE_BATCH) {
+      const chunk = slots.slice(at, at + REMOVE_BATCH).filter((slot) => this.#table.used(slot))
+      const ids = chunk.map((slot) => this.#table.id(slot))
+      const full = await this.withDetails(chunk.map((slot) => this.#table.entry(slot)))
+      await this.#db.entries.batch(full.map((e) => ({ type: 'del' as const, key: e.value })))
+      for (let i = 0; i < chunk.length; i++) {
+        const slot = chunk[i]
+        const entry = full[i]
+        if (!this.#table.used(slot) || this.#table.id(slot) !== ids[i]) continue
+        this.#unindex(slot, entry.value)
+        this.#counts.removed++
+        removed.push(entry)
+        this.#emit({ kind: 'removed', entry, reason })
+      }
+    }
+    return removed
   }
 
-  #index(entry: BlockEntry): void {
-    this.#trie.set(entry.value, entry)
+  #index(indicator: Indicator, entry: BlockEntry): void {
+    this.#trie.set(indicator, this.#table.put(indicator, entry))
     this.#byOrigin[entry.origin]++
   }
 
-  #unindex(entry: BlockEntry): void {
-    this.#trie.delete(entry.value)
-    this.#byOrigin[entry.origin]--
+  #unindex(slot: number, key: Indicator | string): void {
+    this.#byOrigin[this.#table.origin(slot)]--
+    this.#trie.delete(key)
+    this.#table.free(slot)
   }
 
   async #purgeAllowed(range: Indicator): Promise<void> {
     await this.#enqueue(async () => {
-      for (const entry of this.#trie.overlapping(range)) await this.#remove(entry, 'allowlisted')
+      await this.#remove(this.#trie.overlapping(range), 'allowlisted')
     }).catch((err: Error) => this.#log?.error({ err }, 'blocklist allowlist purge failed'))
   }
 
@@ -572,6 +689,37 @@ export class Blocklist implements BlocklistView {
         this.#log?.error({ err }, 'blocklist listener failed')
       }
     }
+  }
+}
+
+function parseStored(raw: string | undefined): BlockEntry | undefined {
+  if (raw === undefined) return undefined
+  try {
+    return JSON.parse(raw) as BlockEntry
+  } catch {
+    return undefined
+  }
+}
+
+function siftUp(heap: number[], i: number, less: (a: number, b: number) => boolean): void {
+  while (i > 0) {
+    const parent = (i - 1) >> 1
+    if (!less(heap[i], heap[parent])) return
+    ;[heap[i], heap[parent]] = [heap[parent], heap[i]]
+    i = parent
+  }
+}
+
+function siftDown(heap: number[], i: number, less: (a: number, b: number) => boolean): void {
+  for (;;) {
+    const l = 2 * i + 1
+    const r = l + 1
+    let m = i
+    if (l < heap.length && less(heap[l], heap[m])) m = l
+    if (r < heap.length && less(heap[r], heap[m])) m = r
+    if (m === i) return
+    ;[heap[i], heap[m]] = [heap[m], heap[i]]
+    i = m
   }
 }
 

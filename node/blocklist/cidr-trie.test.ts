@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { formatIp, indicatorContains, parseIndicator, type Indicator } from '../../protocol/indicator.ts'
 import { CidrTrie } from './cidr-trie.ts'
-
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { mulberry32 as rng } from '../detect/features/prng.ts'
 
 /**
  * Random addresses that share high bits often (a few /8s and /32s of IPv6), so prefixes nest and split the

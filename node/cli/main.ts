@@ -6,9 +6,8 @@ import { createDetectionEngine } from '../detect/create-engine.ts'
 import { replayFiles } from '../detect/replay.ts'
 import { loadOrCreateIdentity } from '../../crypto/identity/node-identity.ts'
 import { TOKEN_FILE } from '../api/api-token.ts'
-import { ShieldwallNode, VERSION, type ApiEndpointFile } from '../shieldwall-node.ts'
-import { privacy } from './privacy-command.ts'
-import { bouncerCommand } from './bouncer-command.ts'
+import type { ApiEndpointFile } from '../shieldwall-node.ts'
+import { VERSION } from '../version.ts'
 
 const USAGE = `shieldwall ${VERSION}: federated peer-to-peer defense daemon
 
@@ -24,6 +23,10 @@ usage:
                              [--conversion tight|classic] [--json]   privacy spent by DP-SGD (RDP accountant)
   shieldwall bouncer add NAME | list | delete NAME [--config FILE] [--data-dir DIR] [--json]
                                                  CrowdSec bouncers allowed to read this node's decisions
+  shieldwall token create --scope admin|read|bouncer [--name NAME] | list | revoke ID
+                                                 scoped API tokens (a created token is shown once)
+  shieldwall export --format nft|ipset|nginx|plain [--output FILE]
+                                                 the blocklist as a file for a firewall or web server
   shieldwall sim [--scenario NAME] [--nodes N] [--seed S] [--duration SECONDS] [--report FILE.json]
                  [--html FILE.html]              run a simulated network in this process (sim --help)
 
@@ -42,6 +45,14 @@ const OPERATOR_ERRORS = new Set([
   'InvalidBouncerNameError',
   'DuplicateBouncerError',
   'UnknownBouncerError',
+  'TokenCommandError',
+  'InvalidJsonMappingError',
+  'TokenNotFoundError',
+  'InvalidTokenRequestError',
+  'ExportError',
+  'AllowlistedError',
+  'InvalidExportNameError',
+  'UnknownExportFormatError',
 ])
 
 export class UsageError extends Error {
@@ -114,6 +125,8 @@ async function start(argv: string[]): Promise<void> {
   })
   if (values.help) return void process.stdout.write(USAGE)
   const config = configFrom(values)
+  // Loaded on demand: libp2p, the store and the learning stack are for the daemon; `detect` needs none of it.
+  const { ShieldwallNode } = await import('../shieldwall-node.ts')
   const node = new ShieldwallNode(config)
   await node.start()
   if (node.apiToken.created) {
@@ -238,8 +251,15 @@ export async function main(argv: string[]): Promise<void> {
     keygen,
     status,
     detect,
-    privacy,
-    bouncer: (args) => bouncerCommand(args),
+    privacy: async (args) => (await import('./privacy-command.ts')).privacy(args),
+    bouncer: async (args) => (await import('./bouncer-command.ts')).bouncerCommand(args),
+    token: async (args) => (await import('./token-command.ts')).tokenCommand(args),
+    export: async (args) =>
+      (await import('./export-command.ts')).runExport(args, {
+        stdout: (text) => void process.stdout.write(text),
+        stderr: (text) => void process.stderr.write(text),
+        env: process.env,
+      }),
     // loaded on demand: the simulator pulls in scenario and report code the daemon never needs
     sim: async (args) => (await import('./sim-command.ts')).sim(args),
   }

@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import type { BlockSource } from '../../sim/adapters/block-watcher.ts'
 import { writeHtmlReport } from '../../sim/report/html-report.ts'
 import { progressBar } from '../../sim/report/progress-bar.ts'
 import { summaryTable } from '../../sim/report/summary-table.ts'
@@ -9,10 +8,12 @@ import { SCENARIOS, scenarioByName } from '../../sim/scenarios/index.ts'
 
 export const SIM_USAGE = `usage:
   shieldwall sim [--scenario NAME] [--nodes N] [--seed S] [--duration SECONDS] [--report FILE.json]
-                 [--html FILE.html] [--transport memory|tcp] [--hostile FRACTION] [--blocks auto|blocklist|fallback]
+                 [--html FILE.html] [--transport memory|tcp] [--hostile FRACTION] [--trust community|organic]
                  [--log-level LEVEL] [--keep-data]
   scenarios: ${Object.keys(SCENARIOS).join(', ')}
   Runs N real nodes in this process and reports propagation, delivery, false and missed blocks, cost.
+  Blocks are read from each node's blocklist, trust from its reputation book. --trust community (default): honest
+  operators list each other in reputation.trustedPeers; organic: no pins, a warm-up earns trust by corroboration.
   Exits 1 when an assertion of the scenario fails.
 `
 
@@ -41,7 +42,7 @@ export async function sim(argv: string[]): Promise<void> {
       html: { type: 'string' },
       transport: { type: 'string', default: 'memory' },
       hostile: { type: 'string' },
-      blocks: { type: 'string', default: 'auto' },
+      trust: { type: 'string' },
       'log-level': { type: 'string', default: 'silent' },
       'keep-data': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -56,8 +57,8 @@ export async function sim(argv: string[]): Promise<void> {
   }
   if (values.transport !== 'memory' && values.transport !== 'tcp')
     throw new SimUsageError(`--transport ${values.transport}: expected memory or tcp`)
-  if (!['auto', 'blocklist', 'fallback'].includes(values.blocks))
-    throw new SimUsageError(`--blocks ${values.blocks}: expected auto, blocklist or fallback`)
+  if (values.trust !== undefined && values.trust !== 'community' && values.trust !== 'organic')
+    throw new SimUsageError(`--trust ${values.trust}: expected community or organic`)
   const levels = ['silent', 'error', 'warn', 'info', 'debug']
   if (!levels.includes(values['log-level']))
     throw new SimUsageError(`--log-level: expected one of ${levels.join(', ')}`)
@@ -77,7 +78,7 @@ export async function sim(argv: string[]): Promise<void> {
       scenario,
       seed,
       transport: values.transport,
-      blocks: values.blocks as BlockSource,
+      ...(values.trust !== undefined ? { trust: values.trust } : {}),
       logLevel: values['log-level'] as 'silent',
       keepData: values['keep-data'] === true,
       ...(nodes !== undefined ? { nodes } : {}),

@@ -17,6 +17,8 @@ export interface CommunityDefenseInit {
   summaryWeight: number
   /** entries in our own published summary, highest score first */
   maxSummaryEntries: number
+  /** restate our own local blocks in summaries; off when the operator does not publish local detections */
+  shareLocal: boolean
 }
 
 export interface CommunityDefenseComponents {
@@ -31,7 +33,7 @@ export interface CommunityDefenseComponents {
   clock?: () => number
 }
 
-const DEFAULTS: CommunityDefenseInit = { summaryWeight: 0.5, maxSummaryEntries: 1000 }
+const DEFAULTS: CommunityDefenseInit = { summaryWeight: 0.5, maxSummaryEntries: 1000, shareLocal: true }
 
 export interface DefenseCounts {
   localDecisions: number
@@ -70,6 +72,12 @@ export class CommunityDefense {
     const { detection, alerts, book, summaries, blocklist } = this.#c
     this.#unsubscribe.push(
       detection.onDecision((d) => this.#guard('local decision', () => this.onLocalDecision(d))),
+      detection.onSighting((f) =>
+        // our own half-way observation: one weak voice of ours, which peers' sightings can complete
+        this.#guard('sighting', () =>
+          blocklist.evidence.addLocal(f.ip, { confidence: f.score, scenario: f.scenario, at: f.last }),
+        ),
+      ),
       alerts.onAlert((a) => {
         if (a.origin !== 'local') this.#guard('peer alert', () => this.onPeerAlert(a))
       }),
@@ -169,7 +177,7 @@ export class CommunityDefense {
   *#summarySource() {
     const entries = [...this.#c.blocklist.entries()]
       // manual entries are the admin's call about their own service; what we share is evidence
-      .filter((e) => e.origin !== 'manual')
+      .filter((e) => e.origin !== 'manual' && (this.#init.shareLocal || e.origin !== 'local'))
       .sort((a, b) => b.score - a.score)
       .slice(0, this.#init.maxSummaryEntries)
     for (const e of entries)

@@ -15,9 +15,15 @@ export type DetectConfig = ShieldwallConfig['detect']
  */
 export function createDetectionEngine(
   config: DetectConfig,
-  extra: { detectors?: Detector[]; onFinding?: (f: Finding) => void } = {},
+  extra: { detectors?: Detector[]; onFinding?: (f: Finding) => void; onSighting?: (f: Finding) => void } = {},
 ): DetectionEngine {
-  const scenarios = new ScenarioDetector({ scenarios: config.scenarios, maxTrackedIps: config.maxTrackedIps })
+  const scenarios = new ScenarioDetector({
+    scenarios: config.scenarios,
+    maxTrackedIps: config.maxTrackedIps,
+    ...(extra.onSighting !== undefined && config.sightings.enabled
+      ? { onSighting: extra.onSighting, sightingFraction: config.sightings.fraction }
+      : {}),
+  })
   const byName = new Map(ALL_SCENARIOS.map((s) => [s.name, s]))
   const detectors: Detector[] = [scenarios]
   if (config.stats.enabled) detectors.push(new RateZScoreDetector(), new CusumDetector())

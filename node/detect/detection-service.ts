@@ -8,7 +8,9 @@ import { UNPARSED, type LineParser } from '../ingest/parsers/index.ts'
 import { createSourceParser } from '../ingest/source-parser.ts'
 import type { Logger } from '../logging/logger.ts'
 import type { DetectionEngine } from './detection-engine.ts'
+import type { Finding } from './detector.ts'
 import type { Decision } from './ensemble.ts'
+import { ALL_SCENARIOS } from './scenarios/scenario-detector.ts'
 
 export type SourceConfig = ShieldwallConfig['sources'][number]
 
@@ -29,6 +31,8 @@ export interface DetectionServiceInit {
   tickMs: number
   /** offence counts of addresses decided on within this window are restored at start */
   offenceMemoryMs: number
+  /** most sighting alerts published per minute: a scan of many addresses must not flood the network */
+  maxSightingsPerMinute: number
 }
 
 export interface DetectionServiceComponents {
@@ -44,12 +48,17 @@ export interface DetectionServiceComponents {
 const MAX_WINDOW_SECONDS = 30 * 24 * 3600
 
 type DecisionListener = (decision: StoredDecision) => void
+type SightingListener = (sighting: Finding) => void
+
+/** sighting alerts live this long: long enough for slow distributed attacks, short enough to age out */
+const SIGHTING_TTL_SECONDS = 3600
 
 const DEFAULTS: DetectionServiceInit = {
   sources: [],
   publishAlerts: true,
   tickMs: 1000,
   offenceMemoryMs: 30 * 24 * 3600 * 1000,
+  maxSightingsPerMinute: 60,
 }
 
 /**
@@ -64,6 +73,9 @@ export class DetectionService {
   readonly #log: Logger
   readonly #followers: { follower: FileFollower; stats: SourceStats }[] = []
   readonly #listeners = new Set<DecisionListener>()
+  readonly #sightingListeners = new Set<SightingListener>()
+  #sightingWindow = { start: 0, count: 0 }
+  readonly sightingCounts = { seen: 0, published: 0, dropped: 0 }
   #tick?: NodeJS.Timeout
   /** decisions are persisted one after another so offence counts and alert order stay consistent */
   #chain: Promise<unknown> = Promise.resolve()
@@ -210,6 +222,54 @@ export class DetectionService {
     })
     this.#chain = result.catch((err) => this.#log.error({ err }, 'storing a decision failed'))
     return result.catch(() => undefined)
+  }
+
+  onSighting(listener: SightingListener): () => void {
+    this.#sightingListeners.add(listener)
+    return () => this.#sightingListeners.delete(listener)
+  }
+
+  /**
+   * A sighting from the scenario detector: an address half-way to a ban here. Listeners (community defense)
+   * count it as weak local evidence; the network gets a low-confidence alert, rate-limited.
+   */
+  sight(sighting: Finding): void {
+    this.sightingCounts.seen++
+    for (const listener of this.#sightingListeners) {
+      try {
+        listener(sighting)
+      } catch (err) {
+        this.#log.error({ err }, 'sighting listener failed')
+      }
+    }
+    if (!this.#init.publishAlerts) return
+    const now = this.#clock()
+    if (now - this.#sightingWindow.start >= 60_000) this.#sightingWindow = { start: now, count: 0 }
+    if (this.#sightingWindow.count >= this.#init.maxSightingsPerMinute) {
+      this.sightingCounts.dropped++
+      return
+    }
+    this.#sightingWindow.count++
+    const spec = ALL_SCENARIOS.find((s) => s.name === sighting.scenario)
+    this.#chain = this.#chain
+      .then(async () => {
+        await this.#c.alerts.publish({
+          indicator: sighting.ip,
+          scenario: sighting.scenario,
+          severity: spec?.severity ?? 'medium',
+          confidence: sighting.score,
+          events: Math.max(1, sighting.events),
+          windowSeconds: Math.min(
+            MAX_WINDOW_SECONDS,
+            Math.max(0, Math.round((sighting.last - sighting.first) / 1000)),
+          ),
+          firstSeen: Math.min(sighting.first, now),
+          lastSeen: Math.min(sighting.last, now),
+          ttlSeconds: SIGHTING_TTL_SECONDS,
+        })
+        this.sightingCounts.published++
+      })
+      .catch((err) => this.#log.warn({ err, ip: sighting.ip }, 'sighting alert not published'))
   }
 
   engineStats() {

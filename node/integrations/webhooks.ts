@@ -57,6 +57,8 @@ export interface WebhookServiceComponents {
   clock?: () => number
   /** node-wide identification in the payload, e.g. the peer id */
   source: string
+  /** told the final outcome of every delivery (metrics) */
+  onOutcome?: (outcome: 'delivered' | 'failed' | 'dropped') => void
 }
 
 const DEFAULTS: WebhookServiceInit = {
@@ -202,6 +204,7 @@ export class WebhookService {
       if (!hook.events.includes(event)) continue
       if (this.#pending >= this.#init.maxPending) {
         this.counts.dropped++
+        this.#c.onOutcome?.('dropped')
         continue
       }
       const now = this.#clock()
@@ -269,6 +272,7 @@ export class WebhookService {
     }
     this.#pending--
     const ok = error === undefined
+    this.#c.onOutcome?.(ok ? 'delivered' : 'failed')
     if (ok) this.counts.delivered++
     else {
       this.counts.failed++

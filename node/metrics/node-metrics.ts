@@ -178,8 +178,8 @@ export class NodeMetrics {
       registers,
     })
     new Gauge({
-      name: 'shieldwall_federated_rounds',
-      help: 'Federated learning rounds this node took part in',
+      name: 'shieldwall_federated_round',
+      help: 'The federated learning round this node is in (rounds follow the clock)',
       registers,
       collect() {
         const f = attempt(sources().federation)
@@ -219,10 +219,39 @@ export class NodeMetrics {
   }
 
   async text(): Promise<string> {
-    return this.registry.metrics()
+    return promtoolClean(await this.registry.metrics())
   }
 
   get contentType(): string {
     return this.registry.contentType
   }
+}
+
+/** A name Prometheus would not misread for a metric of this type. */
+function cleanName(name: string, type: string): string {
+  let out = name
+  if (type !== 'counter' && out.endsWith('_total')) out = out.slice(0, -'_total'.length)
+  if (type !== 'histogram' && type !== 'summary' && /_(bucket|count|sum)$/.test(out)) out += '_value'
+  return out
+}
+
+/**
+ * libp2p names a few gauges `..._total` or `..._bucket`, suffixes Prometheus reserves for counters and
+ * histograms (`promtool check metrics` flags them). Such families are renamed; everything else is untouched.
+ */
+export function promtoolClean(text: string): string {
+  const renames = new Map<string, string>()
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    const to = cleanName(m[1], m[2])
+    if (to !== m[1]) renames.set(m[1], to)
+  }
+  if (renames.size === 0) return text
+  return text
+    .split('\n')
+    .map((line) => {
+      const name = /^(?:# (?:TYPE|HELP) )?([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(line)?.[1]
+      const to = name === undefined ? undefined : renames.get(name)
+      return to === undefined ? line : line.replace(name as string, to)
+    })
+    .join('\n')
 }

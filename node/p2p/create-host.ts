@@ -3,7 +3,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { prefixLogger } from '@libp2p/logger'
 import { memory } from '@libp2p/memory'
@@ -37,6 +37,11 @@ export interface HostInit {
   metricsRegistry?: Registry
   /** prefix of libp2p's own debug logs (`DEBUG=libp2p:*`), e.g. the node name */
   logPrefix?: string
+  /**
+   * Which peers and addresses this host may talk to, checked on every dial and upgrade. Embedders (the
+   * simulator's partitions, an operator's deny rules) supply one; by default libp2p allows everything.
+   */
+  connectionGater?: ConnectionGater
 }
 
 /**
@@ -81,6 +86,7 @@ export async function createHost(init: HostInit): Promise<ShieldwallHost> {
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: { maxConnections: init.maxConnections ?? 200 },
+    ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
     services: services as never,
     ...(init.logPrefix !== undefined ? { logger: prefixLogger(init.logPrefix) } : {}),
     ...(init.metricsRegistry !== undefined

@@ -23,6 +23,8 @@ import { SenderRateLimiter } from '../alerts/sender-rate-limiter.ts'
 import type { Logger } from '../logging/logger.ts'
 
 export interface BlocklistSummaryInit {
+  /** whether this node publishes its own summary (it always receives others') */
+  publish: boolean
   /** how often this node publishes its summary */
   intervalMs: number
   /** entries per summary, highest score first (at most MAX_SUMMARY_ENTRIES) */
@@ -71,6 +73,7 @@ export class SummaryPublishError extends Error {
 }
 
 const DEFAULTS: BlocklistSummaryInit = {
+  publish: true,
   intervalMs: 60_000,
   maxEntries: MAX_SUMMARY_ENTRIES,
   maxMessageBytes: 256 * 1024,
@@ -143,7 +146,7 @@ export class BlocklistSummaryService {
     const { pubsub } = this.#c
     pubsub.topicValidators.set(TOPICS.blocklists, (peer, msg) => this.#validateGossip(peer, msg))
     pubsub.subscribe(TOPICS.blocklists)
-    this.#timer = setInterval(() => void this.#tick(), this.#init.intervalMs).unref()
+    if (this.#init.publish) this.#timer = setInterval(() => void this.#tick(), this.#init.intervalMs).unref()
   }
 
   stop(): void {

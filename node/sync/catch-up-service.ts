@@ -20,6 +20,15 @@ export interface CatchUpServiceInit {
   findProvidersTimeoutMs: number
   maxProviderCandidates: number
   provideTimeoutMs: number
+  /**
+   * The provider record is announced this long after the first peer is identified (the routing table is
+   * warm by then and one query reaches the right peers), then again every `reprovideMs`. Announcing on every
+   * new connection cost a DHT query per peer and made joining a 50-node network take seconds per node.
+   */
+  provideDelayMs: number
+  reprovideMs: number
+  /** the DHT is only searched for providers when fewer connected peers than this serve the sync protocol */
+  providerSearchDelayMs: number
   /** while connected and caught up, the watermark follows the clock this often */
   heartbeatMs: number
   /** a peer whose alerts were partly rate-limited is asked again after this (the intake window is a minute) */
@@ -55,6 +64,10 @@ const DEFAULTS: CatchUpServiceInit = {
   findProvidersTimeoutMs: 5_000,
   maxProviderCandidates: 10,
   provideTimeoutMs: 30_000,
+  provideDelayMs: 10_000,
+  // kad-dht provider records live 48 h
+  reprovideMs: 12 * 3600_000,
+  providerSearchDelayMs: 3_000,
   heartbeatMs: 60_000,
   retryDelayMs: 65_000,
   maxRetriesPerPeer: 3,
@@ -78,6 +91,9 @@ export class CatchUpService {
   #heartbeat?: NodeJS.Timeout
   readonly #timers = new Set<NodeJS.Timeout>()
   #providing = false
+  #provideTimer?: NodeJS.Timeout
+  /** when the provider record last reached at least one peer */
+  #providedAt = 0
   readonly results: CatchUpResult[] = []
 
   constructor(init: CatchUpServiceInit, components: CatchUpServiceComponents) {
@@ -99,7 +115,6 @@ export class CatchUpService {
     host.addEventListener('peer:disconnect', this.#onDisconnect)
     this.#heartbeat = setInterval(() => void this.#beat(), this.#init.heartbeatMs).unref()
     this.#openRound()
-    void this.#provide()
   }
 
   async stop(): Promise<void> {
@@ -107,6 +122,8 @@ export class CatchUpService {
     host.removeEventListener('peer:identify', this.#onIdentify)
     host.removeEventListener('peer:disconnect', this.#onDisconnect)
     clearInterval(this.#heartbeat)
+    clearTimeout(this.#provideTimer)
+    this.#provideTimer = undefined
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     // A node stopping while connected and caught up was current up to now.
@@ -141,10 +158,27 @@ export class CatchUpService {
     const round = this.#round
     if (round !== undefined && !round.providersSearched) {
       round.providersSearched = true
-      void this.#searchProviders(round)
+      // connected peers usually suffice: search the DHT only if they do not, once the first dials settled
+      this.#later(() => {
+        if (this.#round === round && round.attempted.size < this.#init.peersPerRound)
+          void this.#searchProviders(round)
+      }, this.#init.providerSearchDelayMs)
     }
-    // Provider records sent while we had no peers went nowhere; send them now that we have one.
-    void this.#provide()
+    // A record sent while we had no peers went nowhere: announce once we have some, then now and then.
+    if (this.#provideTimer === undefined && this.#clock() - this.#providedAt >= this.#init.reprovideMs)
+      this.#scheduleProvide(this.#init.provideDelayMs)
+  }
+
+  #scheduleProvide(ms: number): void {
+    if (this.#stop.signal.aborted) return
+    clearTimeout(this.#provideTimer)
+    this.#provideTimer = setTimeout(() => {
+      this.#provideTimer = undefined
+      void this.#provide().then((reached) => {
+        if (reached) this.#scheduleProvide(this.#init.reprovideMs)
+      })
+    }, ms)
+    this.#provideTimer.unref()
   }
 
   readonly #onDisconnect = (): void => {
@@ -189,20 +223,26 @@ export class CatchUpService {
     }
   }
 
-  async #provide(): Promise<void> {
+  /** true when the record reached at least one peer */
+  async #provide(): Promise<boolean> {
     const dht = this.#c.libp2p.services.dht
-    if (dht === undefined || this.#providing) return
+    if (dht === undefined || this.#providing) return false
+    if (this.#c.libp2p.getConnections().length === 0) return false
     this.#providing = true
     const signal = AbortSignal.any([AbortSignal.timeout(this.#init.provideTimeoutMs), this.#stop.signal])
+    let reached = false
     try {
-      for await (const _ of dht.provide(ALERTS_SYNC_CID, { signal })) {
-        // drain: the records are sent as the query runs
+      for await (const event of dht.provide(ALERTS_SYNC_CID, { signal })) {
+        // the records are sent as the query runs
+        if (event.name === 'PEER_RESPONSE') reached = true
       }
     } catch (err) {
       if (!signal.aborted) this.#log.debug({ err }, 'providing the sync CID failed')
     } finally {
       this.#providing = false
     }
+    if (reached) this.#providedAt = this.#clock()
+    return reached
   }
 
   #enqueue(peer: PeerId): void {

@@ -1,26 +1,8 @@
-import type { BlockChange, BlocklistView } from '../../node/blocklist/block-entry.ts'
+import type { BlockChange } from '../../node/blocklist/block-entry.ts'
 import type { ShieldwallNode } from '../../node/shieldwall-node.ts'
 import { indicatorContains, parseIndicator } from '../../protocol/indicator.ts'
 
-/**
- * Which blocks the simulator counts. `blocklist`: entries on `node.blocklist` (what an honest node enforces).
- * `fallback` (FALLBACK-BEFORE-BLOCKLIST): "the node has a local decision or any accepted alert for the address",
- * with no reputation weighing at all, so every Sybil report counts. `auto`: the blocklist when nodes have one
- * and it received entries during the run, else the fallback. Delete the fallback once the blocklist is wired.
- */
-export type BlockSource = 'auto' | 'blocklist' | 'fallback'
-
-export function blocklistOf(node: ShieldwallNode): BlocklistView | undefined {
-  if (!('blocklist' in node)) return undefined
-  try {
-    const view = (node as unknown as { blocklist?: BlocklistView }).blocklist
-    return view !== undefined && typeof view.onChange === 'function' ? view : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** First time each address became blocked, by one rule. */
+/** First time each address became blocked. */
 export class BlockRecorder {
   readonly firstBlocked = new Map<string, number>()
   readonly addTimes: number[] = []
@@ -45,14 +27,29 @@ export class BlockRecorder {
   }
 }
 
-/** Everything one member blocked, kept across that member's restarts. */
+/**
+ * What one member blocked, kept across its restarts: the entries its enforcers read from `node.blocklist`
+ * whose origin is evidence (`local`: its own detectors, `community`: peers' alerts weighed by trust). Manual
+ * entries are the operator's and not part of what the defense decided.
+ */
 export class BlockWatcher {
-  readonly blocklist = new BlockRecorder()
-  // FALLBACK-BEFORE-BLOCKLIST: delete with `#attachFallback` once node.blocklist is fed by detection and alerts.
-  readonly fallback = new BlockRecorder()
+  readonly blocks = new BlockRecorder()
+  /** the subset decided by the community rule, for the report */
+  readonly community = new BlockRecorder()
   /** addresses this member's own detectors decided on -> first decision time */
   readonly localAt = new Map<string, number>()
-  hasBlocklist = false
+  /** addresses this member sighted (half a bucket, below a ban) -> first sighting time */
+  readonly sightedAt = new Map<string, number>()
+
+  /** forgets everything recorded so far (the organic warm-up's blocks are not part of the measured run) */
+  reset(): void {
+    for (const r of [this.blocks, this.community]) {
+      r.firstBlocked.clear()
+      r.addTimes.length = 0
+    }
+    this.localAt.clear()
+    this.sightedAt.clear()
+  }
 
   attach(node: ShieldwallNode): () => void {
     const offs: (() => void)[] = []
@@ -61,37 +58,26 @@ export class BlockWatcher {
         if (!this.localAt.has(d.ip)) this.localAt.set(d.ip, Date.now())
       }),
     )
-    const view = blocklistOf(node)
-    if (view !== undefined) {
-      this.hasBlocklist = true
-      for (const e of view.entries()) this.blocklist.record(e.value, Date.now())
+    const detection = node.detection as { onSighting?: (l: (f: { ip: string }) => void) => () => void }
+    if (typeof detection.onSighting === 'function') {
       offs.push(
-        view.onChange((c: BlockChange) => {
-          if (c.kind === 'added') this.blocklist.record(c.entry.value, Date.now())
+        detection.onSighting.call(node.detection, (f) => {
+          if (!this.sightedAt.has(f.ip)) this.sightedAt.set(f.ip, Date.now())
         }),
       )
     }
-    offs.push(this.#attachFallback(node))
+    const record = (origin: string, value: string, at: number) => {
+      if (origin === 'manual') return
+      this.blocks.record(value, at)
+      if (origin === 'community') this.community.record(value, at)
+    }
+    // entries kept from before a restart (or caught up) count from when the member is back
+    for (const e of node.blocklist.entries()) record(e.origin, e.value, Date.now())
+    offs.push(
+      node.blocklist.onChange((c: BlockChange) => {
+        if (c.kind === 'added') record(c.entry.origin, c.entry.value, Date.now())
+      }),
+    )
     return () => offs.forEach((off) => off())
   }
-
-  #attachFallback(node: ShieldwallNode): () => void {
-    const offDecision = node.detection.onDecision((d) => this.fallback.record(d.ip, Date.now()))
-    const offAlert = node.alerts.onAlert((a) => this.fallback.record(a.indicator, Date.now()))
-    return () => {
-      offDecision()
-      offAlert()
-    }
-  }
-}
-
-/** The rule a run is measured with: `auto` takes the blocklist only when it is present and saw entries. */
-export function resolveBlockSource(
-  requested: BlockSource,
-  watchers: BlockWatcher[],
-): 'blocklist' | 'fallback' {
-  if (requested !== 'auto') return requested
-  const present = watchers.some((w) => w.hasBlocklist)
-  const fed = watchers.some((w) => w.blocklist.firstBlocked.size > 0)
-  return present && fed ? 'blocklist' : 'fallback'
 }

@@ -35,6 +35,26 @@ describe('measure', () => {
     expect(m.missedBlocks).toBe(0)
   })
 
+  it('with a quorum of two, times from the second detection and does not count single detections as missed', () => {
+    const m = measure({
+      members: [
+        member(0, { a: 1000, b: 50 }, { a: 1000, b: 50 }),
+        member(1, { a: 1500 }, { a: 1400 }),
+        member(2, { a: 1700 }),
+      ],
+      attackers: [
+        { ip: 'a', kind: 'ssh-bruteforce', targets: [0, 1] },
+        { ip: 'b', kind: 'ssh-bruteforce', targets: [0] },
+      ],
+      benign: [],
+      alerts: [],
+      quorum: 2,
+    })
+    expect(m.propagation.maxMs).toBe(300)
+    expect(m.missedDetectedBlocks).toBe(0)
+    expect(m.belowQuorum).toBe(1)
+  })
+
   it('counts missed, community-only and false blocks', () => {
     const m = measure({
       members: [member(0, { a: 10, c: 5, good: 7 }, { a: 10 }), member(1, { c: 6 })],

@@ -20,6 +20,8 @@ export interface MemberObservation {
   blockedAt: (ip: string) => number | undefined
   /** addresses this member's own detectors decided on, with the time */
   localAt: Map<string, number>
+  /** addresses this member's detectors sighted (half a bucket, below a ban), with the time */
+  sightedAt?: Map<string, number>
 }
 
 export interface PublishedAlert {
@@ -46,8 +48,15 @@ export interface AttackerOutcome {
   /** honest members it had to reach (online from first detection to the end) */
   eligible: number
   blockedOn: number
-  /** time from first local detection to the last eligible honest node blocking it */
+  /**
+   * When the network first held enough evidence for a community block: the first local detection, or when
+   * `quorum` honest nodes had a voice (a detection or a sighting) if that was later.
+   */
+  quorumAt: number | null
+  /** time from `quorumAt` to the last eligible honest node blocking it */
   propagationMs: number | null
+  /** the member that blocked it last (the one that sets propagationMs) */
+  lastBlockedBy: number | null
 }
 
 export interface Measurements {
@@ -61,6 +70,7 @@ export interface Measurements {
   /** attackers some honest node detected but that did not reach every honest node */
   missedDetectedBlocks: number
   communityOnlyBlocks: number
+  belowQuorum: number
   undetectedAttackers: number
   delivery: { ratio: number | null; expected: number; delivered: number }
 }
@@ -102,37 +112,49 @@ export function measure(input: {
   attackers: AttackerTruth[]
   benign: string[]
   alerts: PublishedAlert[]
+  /**
+   * Distinct detecting nodes a community block needs (the nodes' minTrustedReporters). An attacker fewer honest
+   * nodes detected is by design not blocked network-wide: counted as belowQuorum, not as a missed block.
+   */
+  quorum?: number
 }): Measurements {
+  const quorum = input.quorum ?? 1
   const honest = input.members.filter((m) => m.role === 'honest')
   const attackers: AttackerOutcome[] = []
   const nodeDelays: number[] = []
   const propagation: number[] = []
   for (const a of input.attackers) {
-    let first: number | undefined
-    let detectedBy = 0
-    for (const m of honest) {
-      const t = m.localAt.get(a.ip)
-      if (t === undefined) continue
-      detectedBy++
-      if (first === undefined || t < first) first = t
-    }
+    const detections = honest
+      .map((m) => m.localAt.get(a.ip))
+      .filter((t): t is number => t !== undefined)
+      .sort((x, y) => x - y)
+    const first = detections[0]
+    const detectedBy = detections.length
+    const voices = honest
+      .map((m) => Math.min(m.localAt.get(a.ip) ?? Infinity, m.sightedAt?.get(a.ip) ?? Infinity))
+      .filter((t) => t !== Infinity)
+      .sort((x, y) => x - y)
+    const quorumAt =
+      first === undefined ? undefined : Math.max(first, voices[Math.max(0, quorum - 1)] ?? Infinity)
     const eligible = honest.filter((m) =>
       first === undefined ? onlineAtEnd(m.spans) : onlineThrough(m.spans, first),
     )
     let blockedOn = 0
     let last = 0
+    let lastBlockedBy: number | null = null
     for (const m of eligible) {
       const t = m.blockedAt(a.ip)
       if (t === undefined) continue
       blockedOn++
-      if (first !== undefined) {
-        const d = Math.max(0, t - first)
+      if (quorumAt !== undefined && quorumAt !== Infinity) {
+        const d = Math.max(0, t - quorumAt)
         nodeDelays.push(d)
+        if (d >= last) lastBlockedBy = m.index
         last = Math.max(last, d)
       }
     }
     const everywhere = eligible.length > 0 && blockedOn === eligible.length
-    const propagationMs = everywhere && first !== undefined ? last : null
+    const propagationMs = everywhere && quorumAt !== undefined && quorumAt !== Infinity ? last : null
     if (propagationMs !== null) propagation.push(propagationMs)
     attackers.push({
       ip: a.ip,
@@ -140,9 +162,11 @@ export function measure(input: {
       ...(a.phase !== undefined ? { phase: a.phase } : {}),
       firstDetectionAt: first ?? null,
       detectedBy,
+      quorumAt: quorumAt === undefined || quorumAt === Infinity ? null : quorumAt,
       eligible: eligible.length,
       blockedOn,
       propagationMs,
+      lastBlockedBy,
     })
   }
 
@@ -174,7 +198,8 @@ export function measure(input: {
     falseBlocks,
     falseBlockPairs,
     missedBlocks: attackers.filter((o) => !everywhere(o)).length,
-    missedDetectedBlocks: attackers.filter((o) => o.detectedBy > 0 && !everywhere(o)).length,
+    missedDetectedBlocks: attackers.filter((o) => o.detectedBy >= quorum && !everywhere(o)).length,
+    belowQuorum: attackers.filter((o) => o.detectedBy > 0 && o.detectedBy < quorum && !everywhere(o)).length,
     communityOnlyBlocks: attackers.filter((o) => o.detectedBy === 0 && everywhere(o)).length,
     undetectedAttackers: attackers.filter((o) => o.detectedBy === 0).length,
     delivery: { ratio: expected === 0 ? null : round3(delivered / expected), expected, delivered },

@@ -3,7 +3,7 @@ import { evaluateAssertions, metricValue } from './report.ts'
 
 describe('scenario assertions', () => {
   const report = { falseBlocks: 0, propagation: { p99Ms: 800 }, churn: { lateJoinerCoverage: null } }
-  const caps = { nodes: 10, honestNodes: 7, capabilities: new Set<'blocklist'>() }
+  const caps = { nodes: 10, honestNodes: 7, capabilities: new Set<'sightings'>() }
 
   it('reads dotted metrics', () => {
     expect(metricValue(report, 'propagation.p99Ms')).toBe(800)
@@ -17,7 +17,7 @@ describe('scenario assertions', () => {
         { metric: 'propagation.p99Ms', op: '<=', value: 1000, because: 'fast' },
         { metric: 'falseBlocks', op: '>', value: { of: 'honestNodes', times: 0 }, because: 'scaled' },
         { metric: 'churn.lateJoinerCoverage', op: '>=', value: 1, because: 'absent is a failure' },
-        { metric: 'falseBlocks', op: '==', value: 0, because: 'needs it', requires: ['blocklist'] },
+        { metric: 'falseBlocks', op: '==', value: 0, because: 'needs it', requires: ['sightings'] },
       ],
       report,
       caps,

@@ -16,7 +16,12 @@ export interface NodeReport {
   messagesReceived: number
   bytesReceived: number
   duplicatesReceived: number
+  /** addresses blocked here (origin local or community) */
   blocks: number
+  /** of which decided by the community rule */
+  communityBlocks: number
+  /** addresses this member's detectors sighted (half a bucket) */
+  sightings: number
   localDetections: number
   alertsAccepted: number
   alertsRejected: number
@@ -36,8 +41,12 @@ export interface AssertionResult {
 export interface TrustSample {
   /** ms since the scenario start */
   t: number
+  /** mean reputation trust of honest observers in honest / hostile peers */
   honest: number | null
   hostile: number | null
+  /** mean gossipsub score of the same pairs (connected peers only) */
+  honestGossip?: number | null
+  hostileGossip?: number | null
 }
 
 /** The JSON report of one run (also what the HTML report is drawn from). */
@@ -62,6 +71,8 @@ export interface SimReport {
   missedBlocks: number
   missedDetectedBlocks: number
   communityOnlyBlocks: number
+  /** attackers detected by fewer honest nodes than a community block needs (minTrustedReporters) */
+  belowQuorum: number
   undetectedAttackers: number
   attackers: number
   benignAddresses: number
@@ -83,7 +94,14 @@ export interface SimReport {
     catchUpMissed: number
   }
   trust: {
+    model: 'community' | 'organic'
     source: string
+    /** organic model: the warm-up that earned trust before the measured run */
+    warmUp?: import('../warm-up.ts').WarmUpOutcome
+    initial: { honestMean: number | null; hostileMean: number | null }
+    /** initial minus final hostile mean trust: positive when honest nodes came to trust the crowd less */
+    hostileDrop: number | null
+    gossipScore: { honestMean: number | null; hostileMean: number | null }
     final: { honestMean: number | null; hostileMean: number | null; gap: number | null }
   }
   learning?: { finalAccuracy: number | null; note?: string }

@@ -50,14 +50,23 @@ export function summaryTable(r: SimReport): string {
   if (r.trust.final.honestMean !== null)
     rows.push([
       'trust honest / hostile',
-      `${r.trust.final.honestMean} / ${r.trust.final.hostileMean ?? '-'} (${r.sources.trust})`,
+      `${r.trust.final.honestMean} / ${r.trust.final.hostileMean ?? '-'} (${r.trust.model}; hostile from ${r.trust.initial.hostileMean ?? '-'}), gossip score ${r.trust.gossipScore.honestMean ?? '-'} / ${r.trust.gossipScore.hostileMean ?? '-'}`,
     ])
+  if (r.trust.warmUp !== undefined)
+    rows.push([
+      'organic warm-up',
+      `${r.trust.warmUp.attackers} attackers, ${(r.trust.warmUp.ms / 1000).toFixed(1)} s; honest pairs trusted ${r.trust.warmUp.trustedPairs}/${r.trust.warmUp.pairs} (min trust ${r.trust.warmUp.minTrust})${r.trust.warmUp.reached ? '' : ' (target not reached)'}`,
+    ])
+  rows.push([
+    'sightings / below quorum',
+    `${r.perNode.reduce((s, n) => s + n.sightings, 0)} / ${r.belowQuorum}`,
+  ])
   const width = Math.max(...rows.map(([k]) => k.length))
   const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)
   lines.push('', '  assertions:')
   for (const a of r.assertions) {
     const mark = a.status === 'pass' ? 'PASS' : a.status === 'fail' ? 'FAIL' : 'SKIP'
-    const why = a.status === 'skipped' ? ` (needs ${(a.requires ?? []).join(', ')})` : ''
+    const why = a.status === 'skipped' ? ` (needs ${(a.requires ?? []).join(', ')}, not in this tree)` : ''
     lines.push(`  ${mark}  ${a.metric} ${a.op} ${a.expected}: got ${a.actual ?? '-'}${why}`)
   }
   lines.push('', `  ${r.passed ? 'PASSED' : 'FAILED'}`)

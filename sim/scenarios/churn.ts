@@ -52,7 +52,6 @@ export const churn: ScenarioSpec = {
       op: '>=',
       value: 1,
       because: 'late joiners catch up on blocks decided while they were away',
-      requires: ['catch-up'],
     },
   ],
 }

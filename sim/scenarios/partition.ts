@@ -49,7 +49,6 @@ export const partition: ScenarioSpec = {
       op: '==',
       value: 0,
       because: 'blocks decided on one side during the split reach the other side after it heals',
-      requires: ['catch-up'],
     },
   ],
 }

@@ -14,6 +14,8 @@ export interface ScenarioSpec {
     /** fraction of non-bootstrap nodes that are hostile */
     hostileFraction?: number
     bootstrapPeers?: number
+    /** how honest members come to trust each other (default community: operators pin each other) */
+    trust?: 'community' | 'organic'
   }
   traffic: TrafficSpec[]
   hostile?: HostileSpec[]
@@ -61,8 +63,12 @@ export type TrafficSpec =
   | {
       kind: 'distributed-bruteforce'
       attackers: number
-      /** failed logins per node: below every local threshold */
+      /**
+       * failed logins per node, in one burst of `burstMs`: at least half a bucket of ssh-bf (a sighting) and
+       * below its ban threshold, e.g. 3 for a capacity of 5
+       */
       touchesPerNode: number
+      burstMs: number
       /** share of honest nodes each attacker touches */
       nodeShare: number
       window: Window

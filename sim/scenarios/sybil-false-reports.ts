@@ -3,8 +3,9 @@ import type { ScenarioSpec } from './scenario-spec.ts'
 export const sybilFalseReports: ScenarioSpec = {
   name: 'sybil-false-reports',
   description:
-    'A coordinated crowd of hostile members (30% by default) reports real users of honest nodes as attackers, and ' +
-    'one of them floods alerts; honest nodes keep detecting and sharing real attacks.',
+    'A coordinated crowd of hostile members (30% by default) reports real users of honest nodes (their staff, whom ' +
+    'those operators allowlist) as attackers, and one of them floods alerts; honest nodes keep detecting and ' +
+    'sharing real attacks.',
   defaults: { nodes: 20, durationSeconds: 60, hostileFraction: 0.3 },
   traffic: [
     { kind: 'benign', usersPerNode: 3, pageViewsPerMinute: 4, sshShare: 0.5, typoRate: 0.2 },
@@ -27,7 +28,6 @@ export const sybilFalseReports: ScenarioSpec = {
       op: '==',
       value: 0,
       because: 'reports from untrusted peers alone never block a real user',
-      requires: ['blocklist'],
     },
     {
       metric: 'missedDetectedBlocks',
@@ -46,7 +46,12 @@ export const sybilFalseReports: ScenarioSpec = {
       op: '>',
       value: 0,
       because: 'honest nodes end up trusting honest peers more than the hostile crowd',
-      requires: ['reputation'],
+    },
+    {
+      metric: 'trust.hostileDrop',
+      op: '>',
+      value: 0,
+      because: "reporting an operator's own allowlisted users as attackers costs the crowd trust",
     },
   ],
 }

@@ -33,8 +33,17 @@ const PROBES = [
 
 type Spec<K extends TrafficSpec['kind']> = Extract<TrafficSpec, { kind: K }>
 
-function targetsFor(ctx: TrafficContext, k: number, group: number | undefined): number[] {
-  const pool = group === undefined ? ctx.honest : ctx.honest.filter((m) => ctx.groupOf?.(m) === group)
+/** `k` honest members (of one partition side) that are up for the whole window, so each can detect */
+function targetsFor(
+  ctx: TrafficContext,
+  k: number,
+  group: number | undefined,
+  window: readonly [number, number],
+): number[] {
+  const [from, to] = [window[0] * ctx.durationMs, window[1] * ctx.durationMs + 5000]
+  const pool = ctx.honest.filter(
+    (m) => (group === undefined || ctx.groupOf?.(m) === group) && (ctx.upDuring?.(m, from, to) ?? true),
+  )
   return sample(ctx.rand, pool, k)
 }
 
@@ -47,7 +56,7 @@ export function sshBruteforce(spec: Spec<'ssh-bruteforce'>, ctx: TrafficContext)
   const out: ScheduledLine[] = []
   for (let a = 0; a < spec.attackers; a++) {
     const ip = ctx.attackers.next()
-    const targets = targetsFor(ctx, spec.targetsPerAttacker, spec.group)
+    const targets = targetsFor(ctx, spec.targetsPerAttacker, spec.group, spec.window)
     ctx.truth.attackers.push({
       ip,
       kind: spec.kind,
@@ -79,7 +88,7 @@ export function httpScan(spec: Spec<'http-scan'>, ctx: TrafficContext): Schedule
   const out: ScheduledLine[] = []
   for (let a = 0; a < spec.attackers; a++) {
     const ip = ctx.attackers.next()
-    const targets = targetsFor(ctx, spec.targetsPerAttacker, spec.group)
+    const targets = targetsFor(ctx, spec.targetsPerAttacker, spec.group, spec.window)
     ctx.truth.attackers.push({
       ip,
       kind: spec.kind,
@@ -106,8 +115,8 @@ export function httpScan(spec: Spec<'http-scan'>, ctx: TrafficContext): Schedule
 }
 
 /**
- * One address guessing passwords on many nodes, a couple of tries each and spread out in time, so no single
- * node's detectors reach a threshold: only the federation sees the whole attack.
+ * One address guessing passwords on many nodes: a short burst on each, enough to fill half of ssh-bf's bucket
+ * (a sighting) but below its ban threshold, so no single node blocks it: only the federation sees the attack.
  */
 export function distributedBruteforce(
   spec: Spec<'distributed-bruteforce'>,
@@ -120,11 +129,12 @@ export function distributedBruteforce(
     ctx.truth.attackers.push({ ip, kind: spec.kind, targets })
     for (const member of targets) {
       const pid = 1000 + randomInt(ctx.rand, 60_000)
+      const start = within(ctx, spec.window)
       for (let i = 0; i < spec.touchesPerNode; i++) {
         const user = pick(ctx.rand, LOGINS)
         const port = 30_000 + randomInt(ctx.rand, 30_000)
         out.push({
-          at: within(ctx, spec.window),
+          at: start + (i * spec.burstMs) / Math.max(1, spec.touchesPerNode - 1),
           member,
           file: 'auth',
           render: (now) =>

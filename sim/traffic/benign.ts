@@ -62,6 +62,10 @@ export function benignTraffic(spec: BenignSpec, ctx: TrafficContext): ScheduledL
           const user = USERS[randomInt(rand, USERS.length)] as string
           const at = rand() * durationMs * 0.9
           const port = 40_000 + randomInt(rand, 20_000)
+          // someone who logs in with a key is staff: the operator allowlists their address
+          const staff = ctx.truth.staff.get(home) ?? []
+          staff.push(ip)
+          ctx.truth.staff.set(home, staff)
           if (rand() < spec.typoRate)
             out.push(ssh(ctx, at, member, ip, { kind: 'failed-password', user, port }))
           out.push(ssh(ctx, at + 1500, member, ip, { kind: 'accepted', user, port }))

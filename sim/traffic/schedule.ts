@@ -17,6 +17,8 @@ export interface TrafficContext {
   honest: number[]
   /** which side of a partition each member will be on, when the scenario partitions */
   groupOf?: (member: number) => number | undefined
+  /** whether a member is up for the whole [from, to] ms (churn); attacks meant for detection pick members up */
+  upDuring?: (member: number, from: number, to: number) => boolean
   attackers: AddressPool
   benign: AddressPool
   /** ground truth, filled in by the generators */
@@ -25,6 +27,8 @@ export interface TrafficContext {
     benign: Set<string>
     /** flood sources: load, neither expected nor forbidden to be blocked */
     load: Set<string>
+    /** per honest member: its own staff's addresses (SSH users), which its operator allowlists */
+    staff: Map<number, string[]>
   }
   /** member name, used as the syslog host */
   hostOf: (member: number) => string

@@ -14,7 +14,7 @@ export function isPublicPath(path: string): boolean {
 }
 
 export function isBouncerPath(path: string): boolean {
-  return path === '/v1/decisions' || path.startsWith('/v1/decisions/') || path === '/v1/heartbeat'
+  return path === '/v1/decisions' || path.startsWith('/v1/decisions/') || path === '/v1/usage-metrics'
 }
 
 /**
@@ -25,7 +25,8 @@ export function scopeAllows(scope: TokenScope, method: string, path: string): bo
   if (isPublicPath(path)) return true
   if (scope === 'admin') return true
   const readOnly = method === 'GET' || method === 'HEAD'
-  if (scope === 'bouncer') return readOnly && isBouncerPath(path)
+  // bouncers also report usage metrics (CrowdSec LAPI's POST /v1/usage-metrics)
+  if (scope === 'bouncer') return isBouncerPath(path) && (readOnly || path === '/v1/usage-metrics')
   // read: every GET except the bouncer routes, whose keys identify a bouncer for its stream cursor
   return readOnly && !path.startsWith('/v1/')
 }

@@ -69,20 +69,32 @@ export function blocklistRoutes(node: ShieldwallNode): Hono {
         summary: 'The active blocklist, as JSON or as a file for nftables, ipset, nginx or a plain list',
       }),
       queryParams(ListQuery),
-      (c) => {
+      async (c) => {
         const { format, ip, origin, limit } = c.req.valid('query')
         const bl = node.blocklist
-        let entries = ip !== undefined ? bl.lookup(ip) : [...bl.entries()]
-        if (origin !== undefined) entries = entries.filter((e) => e.origin === origin)
         if (format !== 'json') {
+          let entries = ip !== undefined ? bl.lookup(ip) : [...bl.entries()]
+          if (origin !== undefined) entries = entries.filter((e) => e.origin === origin)
           return c.body(exportBlocklist(format, entries), 200, {
             'content-type': 'text/plain; charset=utf-8',
           })
         }
-        entries.sort((a, b) => b.createdAt - a.createdAt)
+        let total: number
+        let page: BlockEntry[]
+        if (ip !== undefined) {
+          const found = bl.lookup(ip).filter((e) => origin === undefined || e.origin === origin)
+          found.sort((a, b) => b.createdAt - a.createdAt || b.id - a.id)
+          total = found.length
+          page = found.slice(0, limit)
+        } else {
+          // newest first, chosen without building an object per entry of a million-entry list
+          ;({ total, entries: page } = bl.recent({ limit, ...(origin !== undefined ? { origin } : {}) }))
+        }
+        // reasons and reporters live in the store: read them for the page shown, not for the whole list
+        const items = await bl.withDetails(page)
         return c.json({
-          total: entries.length,
-          items: entries.slice(0, limit).map(entryView),
+          total,
+          items: items.map(entryView),
           allowlist: bl.allowlist.entries(),
           stats: bl.stats(),
         })

@@ -6,6 +6,7 @@ import { topContributions } from '../../learning/federation/model-detector.ts'
 import { explainOcclusion } from '../../learning/model/explain.ts'
 import type { ModelSummary, ModelVersion } from '../../learning/registry/model-registry.ts'
 import { apiError } from '../errors.ts'
+import { doc } from '../openapi/route-doc.ts'
 import { jsonBody, pathParams } from '../validate.ts'
 
 const NAMES: readonly string[] = FEATURE_SCHEMA.names
@@ -113,101 +114,161 @@ export function mlRoutes(node: { readonly learning: FederationService }): Hono {
   }
 
   return new Hono()
-    .get('/models', async (c) => {
+    .get('/models', doc({ summary: 'Model versions, newest first, and which one is current' }), async (c) => {
       const learning = service()
       const current = learning.registry.currentId
       const items = await learning.registry.list()
       return c.json({ current: current ?? null, items: items.map((m) => modelView(m, current)) })
     })
-    .get('/models/:id', pathParams(ModelId), async (c) => {
-      const learning = service()
-      const { id } = c.req.valid('param')
-      const m = await learning.registry.get(id)
-      if (m === undefined) throw apiError(404, `no model ${id}`)
-      return c.json({
-        ...modelView(m, learning.registry.currentId),
-        weights: { encoding: m.weights.encoding, shapes: m.weights.shapes, bytes: m.weights.data.length },
-      })
-    })
-    .post('/models/:id/rollback', pathParams(ModelId), async (c) => {
-      const learning = service()
-      const { id } = c.req.valid('param')
-      try {
-        const m = await learning.rollback(id)
-        return c.json(modelView(m, learning.registry.currentId))
-      } catch (err) {
-        const e = err as Error
-        if (e.name === 'ModelNotFoundError') throw apiError(404, e.message)
-        if (e.name === 'InvalidRollbackError' || e.name === 'FederationMismatchError')
-          throw apiError(409, e.message)
-        throw err
-      }
-    })
-    .post('/predict', jsonBody(Subject), (c) => {
-      const learning = service()
-      const { x, window } = vectorOf(learning, c.req.valid('json'))
-      const score = learning.predict(x)
-      const threshold = learning.detector.init.threshold
-      return c.json({ score, attack: score >= threshold, threshold, modelHash: learning.modelHash, window })
-    })
-    .post('/batch-predict', jsonBody(BatchBody), (c) => {
-      const learning = service()
-      const { items } = c.req.valid('json')
-      const threshold = learning.detector.init.threshold
-      const scores = items.map((v) => learning.predict(toVector(v)))
-      return c.json({
-        modelHash: learning.modelHash,
-        threshold,
-        results: scores.map((score) => ({ score, attack: score >= threshold })),
-      })
-    })
-    .post('/explain', jsonBody(ExplainBody), (c) => {
-      const learning = service()
-      const body = c.req.valid('json')
-      const { x, window } = vectorOf(learning, body)
-      const model = learning.model
-      const score = learning.predict(x)
-      const top = body.top ?? 5
-      const contributions = explainOcclusion(model, x)
-        .slice(0, top)
-        .map((k) => ({ ...k, value: x[NAMES.indexOf(k.feature)] }))
-      return c.json({
-        score,
-        modelHash: learning.modelHash,
-        method: 'occlusion: score minus the score with the feature at its training mean',
-        contributions,
-        raising: topContributions(model, x, top).map((k) => k.feature),
-        window,
-      })
-    })
-    .get('/performance', (c) => c.json(service().performance()))
-    .post('/train', jsonBody(TrainBody), async (c) => {
-      const learning = service()
-      try {
-        return c.json(await learning.trainNow(c.req.valid('json')))
-      } catch (err) {
-        if ((err as Error).name === 'NotEnoughDataError') throw apiError(409, (err as Error).message)
-        throw err
-      }
-    })
-    .get('/federation/status', (c) => c.json(service().status()))
-    .post('/federation/sync', jsonBody(SyncBody), async (c) => {
-      const learning = service()
-      return c.json(await learning.sync(c.req.valid('json')))
-    })
-    .get('/federation/peers', (c) => c.json({ items: service().peers() }))
-    .post('/federation/contribute', jsonBody(ContributeBody), async (c) => {
-      const learning = service()
-      const { contributing, budget } = c.req.valid('json')
-      if (budget !== undefined) await learning.setBudget(budget.epsilon)
-      if (contributing !== undefined) await learning.setContributing(contributing)
-      const s = learning.status()
-      return c.json({
-        contributing: s.contributing,
-        contributionState: s.contributionState,
-        epsilonSpent: s.epsilonSpent,
-        epsilonBudget: s.epsilonBudget,
-        epsilonLeft: s.epsilonLeft,
-      })
-    })
+    .get(
+      '/models/:id',
+      doc({ summary: 'One model version: lineage, metrics, gate decision, weight format' }),
+      pathParams(ModelId),
+      async (c) => {
+        const learning = service()
+        const { id } = c.req.valid('param')
+        const m = await learning.registry.get(id)
+        if (m === undefined) throw apiError(404, `no model ${id}`)
+        return c.json({
+          ...modelView(m, learning.registry.currentId),
+          weights: { encoding: m.weights.encoding, shapes: m.weights.shapes, bytes: m.weights.data.length },
+        })
+      },
+    )
+    .post(
+      '/models/:id/rollback',
+      doc({ summary: 'Go back to an earlier adopted model (admin)' }),
+      pathParams(ModelId),
+      async (c) => {
+        const learning = service()
+        const { id } = c.req.valid('param')
+        try {
+          const m = await learning.rollback(id)
+          return c.json(modelView(m, learning.registry.currentId))
+        } catch (err) {
+          const e = err as Error
+          if (e.name === 'ModelNotFoundError') throw apiError(404, e.message)
+          if (e.name === 'InvalidRollbackError' || e.name === 'FederationMismatchError')
+            throw apiError(409, e.message)
+          throw err
+        }
+      },
+    )
+    .post(
+      '/predict',
+      doc({ summary: 'Score one feature vector, by array or by name, or the latest window of an address' }),
+      jsonBody(Subject),
+      (c) => {
+        const learning = service()
+        const { x, window } = vectorOf(learning, c.req.valid('json'))
+        const score = learning.predict(x)
+        const threshold = learning.detector.init.threshold
+        return c.json({ score, attack: score >= threshold, threshold, modelHash: learning.modelHash, window })
+      },
+    )
+    .post(
+      '/batch-predict',
+      doc({ summary: `Score up to ${MAX_BATCH} feature vectors` }),
+      jsonBody(BatchBody),
+      (c) => {
+        const learning = service()
+        const { items } = c.req.valid('json')
+        const threshold = learning.detector.init.threshold
+        const scores = items.map((v) => learning.predict(toVector(v)))
+        return c.json({
+          modelHash: learning.modelHash,
+          threshold,
+          results: scores.map((score) => ({ score, attack: score >= threshold })),
+        })
+      },
+    )
+    .post(
+      '/explain',
+      doc({ summary: 'Score a vector and name the features behind the score (occlusion)' }),
+      jsonBody(ExplainBody),
+      (c) => {
+        const learning = service()
+        const body = c.req.valid('json')
+        const { x, window } = vectorOf(learning, body)
+        const model = learning.model
+        const score = learning.predict(x)
+        const top = body.top ?? 5
+        const contributions = explainOcclusion(model, x)
+          .slice(0, top)
+          .map((k) => ({ ...k, value: x[NAMES.indexOf(k.feature)] }))
+        return c.json({
+          score,
+          modelHash: learning.modelHash,
+          method: 'occlusion: score minus the score with the feature at its training mean',
+          contributions,
+          raising: topContributions(model, x, top).map((k) => k.feature),
+          window,
+        })
+      },
+    )
+    .get(
+      '/performance',
+      doc({
+        summary: 'Validation precision, recall, F1, ROC-AUC and FPR of the current model and over time',
+      }),
+      (c) => c.json(service().performance()),
+    )
+    .post(
+      '/train',
+      doc({
+        summary:
+          'Train on local data now (not federated, not private: the model stays on this node, never announced or served); adopted if the gate passes (admin)',
+      }),
+      jsonBody(TrainBody),
+      async (c) => {
+        const learning = service()
+        try {
+          return c.json(await learning.trainNow(c.req.valid('json')))
+        } catch (err) {
+          if ((err as Error).name === 'NotEnoughDataError') throw apiError(409, (err as Error).message)
+          if ((err as Error).name === 'TrainingUnavailableError') throw apiError(503, (err as Error).message)
+          throw err
+        }
+      },
+    )
+    .get(
+      '/federation/status',
+      doc({ summary: 'Round, phase, participants, privacy spent and left, gate decisions, backend' }),
+      (c) => c.json(service().status()),
+    )
+    .post(
+      '/federation/sync',
+      doc({
+        summary: 'Fetch the current global model from peers (majority, hash-verified, gated unless force)',
+      }),
+      jsonBody(SyncBody),
+      async (c) => {
+        const learning = service()
+        return c.json(await learning.sync(c.req.valid('json')))
+      },
+    )
+    .get(
+      '/federation/peers',
+      doc({ summary: 'Federation participants: last round, trust, accepted and rejected updates' }),
+      (c) => c.json({ items: service().peers() }),
+    )
+    .post(
+      '/federation/contribute',
+      doc({ summary: 'Switch contributing on or off, or set the lifetime epsilon budget (admin)' }),
+      jsonBody(ContributeBody),
+      async (c) => {
+        const learning = service()
+        const { contributing, budget } = c.req.valid('json')
+        if (budget !== undefined) await learning.setBudget(budget.epsilon)
+        if (contributing !== undefined) await learning.setContributing(contributing)
+        const s = learning.status()
+        return c.json({
+          contributing: s.contributing,
+          contributionState: s.contributionState,
+          epsilonSpent: s.epsilonSpent,
+          epsilonBudget: s.epsilonBudget,
+          epsilonLeft: s.epsilonLeft,
+        })
+      },
+    )
 }

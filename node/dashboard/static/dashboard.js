@@ -171,6 +171,7 @@ async function follow() {
           if ((event === 'added' || event === 'removed') && data.length > 0) {
             const payload = JSON.parse(data.join('\n'))
             addFeedRow(event, payload.entry ?? payload)
+            void refreshStatus().catch(() => {})
           }
         }
       }

@@ -17,9 +17,26 @@ export interface ScenarioDetectorInit {
   maxTrackedIps: number
   /** cap on remembered distinct values per bucket (a scanner sending a million paths must not cost memory) */
   maxDistinct: number
+  /**
+   * Called once per filling of a bucket when it reaches `sightingFraction` of its capacity without overflowing:
+   * a sighting, too weak to ban on, that the community can add up (an attack spread thin over many nodes).
+   * Unset in replay, where it costs nothing.
+   */
+  onSighting?: (sighting: Finding) => void
+  sightingFraction: number
 }
 
-const DEFAULTS: ScenarioDetectorInit = { scenarios: {}, maxTrackedIps: 200_000, maxDistinct: 256 }
+/** the confidence a sighting claims: below any ban, but three trusted nodes' sightings add up to one */
+export const SIGHTING_CONFIDENCE = 0.4
+/** after a sighting of an address, its other scenarios stay quiet this long */
+export const SIGHTING_QUIET_MS = 60_000
+
+const DEFAULTS: ScenarioDetectorInit = {
+  scenarios: {},
+  maxTrackedIps: 200_000,
+  maxDistinct: 256,
+  sightingFraction: 0.5,
+}
 
 /** One service's scenarios, its addresses, and their buckets (a row of one bucket per scenario each). */
 class ServiceState {
@@ -45,6 +62,10 @@ export class ScenarioDetector implements Detector {
   readonly #http: ServiceState
   readonly #init: ScenarioDetectorInit
   #overflows = 0
+  #sightings = 0
+  readonly #sightedIps = new Map<string, number>()
+  /** bucket -> the `first` of the filling already reported, so one filling is reported once */
+  readonly #sighted = new Map<ServiceState, Map<number, number>>()
 
   constructor(init: Partial<ScenarioDetectorInit> = {}) {
     this.#init = { ...DEFAULTS, ...init }
@@ -91,6 +112,7 @@ export class ScenarioDetector implements Detector {
       let b = buckets.bucket(row, i)
       if (b === -1) b = buckets.addBucket(row, i)
       const finding = this.#pour(spec, buckets, b, event)
+      if (finding === undefined && this.#init.onSighting !== undefined) this.#sight(service, spec, b, event)
       if (finding !== undefined && (best === undefined || finding.score > best.score)) {
         if (best !== undefined) finding.reasons.push(...best.reasons)
         best = finding
@@ -130,8 +152,44 @@ export class ScenarioDetector implements Detector {
     return finding
   }
 
+  #sight(service: ServiceState, spec: ScenarioSpec, b: number, event: SecurityEvent): void {
+    // one address half-way through several scenarios (ssh-bf, its timing twin, ...) is one sighting a minute
+    const previous = this.#sightedIps.get(event.ip)
+    if (previous !== undefined && event.time - previous < SIGHTING_QUIET_MS) return
+    const { buckets } = service
+    const level = buckets.level(b)
+    if (level < spec.capacity * this.#init.sightingFraction || level > spec.capacity) return
+    if (event.time < buckets.quietUntil(b)) return
+    let sighted = this.#sighted.get(service)
+    if (sighted === undefined) this.#sighted.set(service, (sighted = new Map()))
+    const first = buckets.first(b)
+    if (sighted.get(b) === first) return
+    // bounded by the number of live buckets, which the IP cap bounds
+    if (sighted.size > this.#init.maxTrackedIps * 2) sighted.clear()
+    sighted.set(b, first)
+    if (this.#sightedIps.size >= this.#init.maxTrackedIps) this.#sightedIps.clear()
+    this.#sightedIps.set(detach(event.ip), event.time)
+    this.#sightings++
+    const events = buckets.events(b)
+    const last = buckets.last(b)
+    ;(this.#init.onSighting as (f: Finding) => void)({
+      detector: this.name,
+      scenario: spec.name,
+      ip: detach(event.ip),
+      score: SIGHTING_CONFIDENCE,
+      events,
+      first,
+      last,
+      reasons: [
+        `sighting: ${spec.name}: ${events} ${spec.unit} in ${Math.max(0, Math.round((last - first) / 1000))} s ` +
+          `(half of the ${spec.capacity} that ban here; shared so other nodes can add theirs)`,
+      ],
+    })
+  }
+
   stats(): Record<string, number> {
     return {
+      sightings: this.#sightings,
       trackedIps: this.#ssh.ips.size + this.#http.ips.size,
       evictedIps: this.#ssh.ips.evictions + this.#http.ips.evictions,
       overflows: this.#overflows,

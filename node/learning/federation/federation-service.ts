@@ -6,14 +6,16 @@
  * own validation slice, adopts it and announces what it adopted.
  *
  * Agreement without a coordinator: the result depends only on the set of updates, so nodes that received the same
- * set adopt the same model hash. Updates are sorted by sender key, decoded from the exact bytes that were sent
- * (the node decodes its own quantized update too), aggregated in plain JavaScript with float64 accumulators, and
- * added to float32 weights in a fixed order. Sets can still differ: an update that arrives after a node's close
- * (late gossip, a slow trainer, clock skew beyond the margins) is counted by some nodes and not by others, and a
- * node whose gate says no stays on its model. Such a node forks: its next updates carry a base hash no one else
- * has, so they are ignored, and it ignores theirs, until it catches up with `sync()` (`POST
- * /api/ml/federation/sync`) or the operator rolls back. Trust weights (reputation) are local opinions; with
- * `fedavg` they can make honest nodes disagree, while the median, trimmed mean and Krum ignore weights.
+ * set compute the same global model hash. Updates are sorted by sender key, decoded from the exact bytes that were
+ * sent (the node decodes its own quantized update too), aggregated in plain JavaScript with float64 accumulators,
+ * and added to float32 weights in a fixed order. The gate only decides what a node detects with: a node that turns
+ * a round's model down keeps its adopted model but stays on the federation's chain (`globalHash`), so a local veto
+ * does not fork it off. Sets can still differ: an update that arrives after some nodes closed (late gossip, a
+ * trainer past the publish deadline, clock skew beyond the margins) leaves nodes on different global models; their
+ * updates then carry base hashes the others ignore. A node heals at its next training time when most peers'
+ * announces name another model, by fetching it over `/shieldwall/model-sync/1.0.0` (`sync()`, also `POST
+ * /api/ml/federation/sync`). Trust weights (reputation) are local opinions; with `fedavg` they can make honest
+ * nodes disagree, while the median, trimmed mean and Krum ignore weights.
  */
 import { randomInt } from 'node:crypto'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
@@ -146,8 +148,8 @@ export const DEFAULT_FEDERATION_INIT: FederationInit = {
   delta: 1e-5,
   clipNorm: 1,
   noiseMultiplier: 1.1,
-  f1Margin: 0.02,
-  lossMargin: 0.05,
+  f1Margin: 0.05,
+  lossMargin: 0.15,
   minValidation: 20,
   perClass: 2000,
   validationFraction: 0.2,
@@ -264,9 +266,14 @@ export class NotEnoughDataError extends Error {
   override name = 'NotEnoughDataError'
 }
 
+export class TrainingUnavailableError extends Error {
+  override name = 'TrainingUnavailableError'
+}
+
 const HISTORY = 200
 const MAX_PEERS = 1024
 const SETTINGS_BUDGET = 'epsilon-budget'
+const SETTINGS_GLOBAL = 'global-model'
 const ANNOUNCE_TTL_MS = 60 * 60_000
 const MAX_TTL_MS = 24 * 60 * 60_000
 
@@ -295,6 +302,12 @@ export class FederationService {
   #model?: MlpModel
   #modelId = ''
   #modelRound = 0
+  /**
+   * The federation's global model: what this node trains on and aggregates onto. Usually the adopted model; when
+   * this node's gate turned a round's result down, the node keeps detecting with its adopted model but stays on
+   * the federation's chain, so one node's veto does not fork it off.
+   */
+  #global?: { model: MlpModel; id: string; round: number }
   /** round -> sender hex -> update */
   readonly #rounds = new Map<number, Map<string, ReceivedUpdate>>()
   readonly #closed = new Set<number>()
@@ -361,7 +374,13 @@ export class FederationService {
   // ---- lifecycle ----
 
   async start(): Promise<void> {
-    this.#tf = await initTensorflow({ prefer: this.init.backends })
+    try {
+      this.#tf = await initTensorflow({ prefer: this.init.backends })
+    } catch (err) {
+      // Scoring, aggregation and gating are plain JavaScript: without a backend the node still follows the
+      // federation and detects with its model; it only cannot train.
+      this.#log.error({ err }, 'no TensorFlow.js backend: this node will not train')
+    }
     await this.#registry.open()
     const budget = await this.#settings.get(SETTINGS_BUDGET)
     if (budget !== undefined && Number(budget) > 0) this.#ledger = this.#newLedger(Number(budget))
@@ -422,6 +441,11 @@ export class FederationService {
     return this.#modelId
   }
 
+  /** the federation's current global model hash (equal to `modelHash` unless the gate turned it down here) */
+  get globalHash(): string {
+    return this.#global?.id ?? this.#modelId
+  }
+
   /** Called after every round's close with what happened (adopted, rejected, no updates, ...). */
   onAggregation(listener: (record: AggregationRecord) => void): () => void {
     this.#aggregationListeners.add(listener)
@@ -460,8 +484,12 @@ export class FederationService {
 
   /** Trains and publishes this round's update if this node contributes and can afford it. */
   async #contribute(round: number): Promise<void> {
-    const tf = this.#tf!.tf
-    const model = this.model
+    const model = this.#global!.model
+    if (this.#tf === undefined) {
+      this.#setState('paused', 'no TensorFlow.js backend could start on this host')
+      return
+    }
+    const tf = this.#tf.tf
     if (!this.#ledger.contributing) {
       this.#setState('paused', 'contributing is switched off for this node')
       return
@@ -497,7 +525,7 @@ export class FederationService {
       )
       return
     }
-    const baseHash = this.#modelId
+    const baseHash = this.#global!.id
     // Reserve first: if anything later fails, the ledger over-counts, it never under-counts.
     const spent = await this.#ledger.reserve(params, this.#clock())
     this.#setState('contributing', '')
@@ -531,14 +559,14 @@ export class FederationService {
     this.#lastContribution = record
     const now = this.#clock()
     const position = this.#roundClock.position(now)
-    if (position.round !== round || now > position.publishBy || this.#modelId !== baseHash) {
+    if (position.round !== round || now > position.publishBy || this.#global!.id !== baseHash) {
       this.#log.warn(
         { round },
         'training took past the publish deadline; update not sent (the reservation stands)',
       )
       return
     }
-    const shapes = this.#shapes()
+    const shapes = this.#shapes(model)
     const encoded = encodeWeights(unflattenWeights(model.architecture, delta), shapes, this.init.encoding)
     const body: ModelUpdateBody = {
       round,
@@ -572,7 +600,8 @@ export class FederationService {
     this.#closed.add(round)
     for (const r of this.#rounds.keys()) if (r < round) this.#rounds.delete(r)
     for (const r of this.#closed) if (r < round - 2) this.#closed.delete(r)
-    const baseHash = this.#modelId
+    const global = this.#global!
+    const baseHash = global.id
     const updates = [...(this.#rounds.get(round)?.values() ?? [])].filter((u) => u.baseHash === baseHash)
     this.#rounds.delete(round)
     const record: AggregationRecord = {
@@ -605,14 +634,16 @@ export class FederationService {
     }
     record.appliedRule = agg.appliedRule
     record.participants = agg.participants
-    const candidate = applyDelta(this.model, agg.delta)
+    const candidate = applyDelta(global.model, agg.delta)
     const id = modelHash(candidate)
     record.modelHash = id
     if (id === baseHash) {
       record.outcome = 'unchanged'
       return record
     }
-    const { gate } = await this.#consider(candidate, id, round, 'federated')
+    // The federation moves on whatever this node's gate says; the gate decides what this node detects with.
+    this.#setGlobal(candidate, id, round)
+    const { gate } = await this.#consider(candidate, id, round, 'federated', false, baseHash)
     record.gate = gate
     record.outcome = gate.decision === 'accept' ? 'adopted' : 'rejected'
     return record
@@ -625,6 +656,7 @@ export class FederationService {
     round: number,
     source: ModelSource,
     force = false,
+    parentId: string = this.#modelId,
   ): Promise<{ gate: GateDecision; evaluation: Evaluation | undefined; adopted: boolean }> {
     const validation = this.data.validation()
     const judge = canJudge(validation, this.init)
@@ -636,7 +668,7 @@ export class FederationService {
     const now = this.#clock()
     await this.#registry.put({
       id,
-      parent: this.#modelId || null,
+      parent: parentId && parentId !== id ? parentId : null,
       round,
       metrics: metricsRecord(evaluation),
       createdAt: now,
@@ -650,14 +682,18 @@ export class FederationService {
       this.#log.warn({ round, modelHash: id, reason: gate.reason }, 'candidate model rejected by the gate')
       return { gate, evaluation, adopted: false }
     }
-    const parent = this.#modelId
+    const parent = parentId
     await this.#registry.adopt(id, now)
     this.#setModel(candidate, id, round, evaluation, source)
     this.#log.info({ round, modelHash: id, source, reason: gate.reason }, 'model adopted')
-    try {
-      await this.#announce(parent, evaluation)
-    } catch (err) {
-      this.#log.warn({ err }, 'model announce not published')
+    // A locally trained model saw this node's data without DP noise or a ledger entry: it never leaves the
+    // node, neither announced nor served (see #answerSync).
+    if (source !== 'local') {
+      try {
+        await this.#announce(parent, evaluation)
+      } catch (err) {
+        this.#log.warn({ err }, 'model announce not published')
+      }
     }
     return { gate, evaluation, adopted: true }
   }
@@ -666,6 +702,13 @@ export class FederationService {
   #evaluateCurrent(): Evaluation | undefined {
     const validation = this.data.validation()
     return canJudge(validation, this.init) ? evaluate(this.model, validation) : undefined
+  }
+
+  #setGlobal(model: MlpModel, id: string, round: number): void {
+    this.#global = { model, id, round }
+    void this.#settings
+      .put(SETTINGS_GLOBAL, id)
+      .catch((err) => this.#log.warn({ err }, 'global model id not saved'))
   }
 
   #setModel(
@@ -763,12 +806,13 @@ export class FederationService {
     now: number,
   ): ModelVerdict {
     const body = envelope.body
-    const model = this.#model
+    const model = this.#global?.model
+    const globalId = this.#global?.id ?? ''
     if (model === undefined) return refuse('wrong_round', 'not started', peerId)
     if (body.schema !== schemaId(model.schema)) {
       return refuse('schema_mismatch', `features ${body.schema}, ours ${schemaId(model.schema)}`, peerId)
     }
-    const shapes = this.#shapes()
+    const shapes = this.#shapes(model)
     if (JSON.stringify(body.shapes) !== JSON.stringify(shapes)) {
       return refuse('shape_mismatch', 'a different model architecture', peerId)
     }
@@ -787,10 +831,10 @@ export class FederationService {
     const closed = this.#closed.has(position.round) || position.phase === 'closed'
     const open = (body.round === position.round && !closed) || (body.round === position.round + 1 && closed)
     if (!open) return refuse('wrong_round', `round ${body.round}, collecting ${position.round}`, peerId)
-    if (body.baseHash !== this.#modelId) {
+    if (body.baseHash !== globalId) {
       return refuse(
         'base_mismatch',
-        `based on ${body.baseHash.slice(0, 12)}, ours ${this.#modelId.slice(0, 12)}`,
+        `based on ${body.baseHash.slice(0, 12)}, ours ${globalId.slice(0, 12)}`,
         peerId,
       )
     }
@@ -903,6 +947,13 @@ export class FederationService {
       const model = this.#modelFromWeights(current.weights)
       if (model !== undefined && modelHash(model) === current.id) {
         this.#setModel(model, current.id, current.round, undefined, 'evaluation')
+        this.#global = { model, id: current.id, round: current.round }
+        const globalId = await this.#settings.get(SETTINGS_GLOBAL)
+        const global = globalId === undefined ? undefined : await this.#registry.get(globalId)
+        const globalModel = global === undefined ? undefined : this.#modelFromWeights(global.weights)
+        if (global !== undefined && globalModel !== undefined && modelHash(globalModel) === global.id) {
+          this.#global = { model: globalModel, id: global.id, round: global.round }
+        }
         return
       }
       this.#log.warn(
@@ -925,6 +976,7 @@ export class FederationService {
     })
     await this.#registry.adopt(id, this.#clock())
     this.#setModel(initial, id, round, undefined, 'initial')
+    this.#setGlobal(initial, id, round)
   }
 
   #initialModel(): MlpModel {
@@ -963,7 +1015,9 @@ export class FederationService {
     return this.#serial(async () => {
       const training = this.data.training()
       if (training.y.length === 0) throw new NotEnoughDataError('no training examples yet')
-      const result = trainLocal(this.#tf!.tf, this.model, training, {
+      if (this.#tf === undefined)
+        throw new NotEnoughDataError('no TensorFlow.js backend could start on this host')
+      const result = trainLocal(this.#tf.tf, this.model, training, {
         epochs: opts.epochs ?? Math.max(1, this.init.epochs),
         batchSize: this.init.batchSize,
         optimizer: 'sgd',
@@ -1018,9 +1072,9 @@ export class FederationService {
     for (const p of recent)
       votes.set(p.lastAnnounce!.modelHash, (votes.get(p.lastAnnounce!.modelHash) ?? 0) + 1)
     const [hash, n] = [...votes.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]
-    if (hash === this.#modelId || n * 2 <= recent.length) return
+    if (hash === this.globalHash || hash === this.#modelId || n * 2 <= recent.length) return
     this.#log.info(
-      { round, ours: this.#modelId, theirs: hash, peers: n },
+      { round, ours: this.globalHash, theirs: hash, peers: n },
       'forked from the federation; syncing',
     )
     const result = await this.#sync({})
@@ -1064,8 +1118,10 @@ export class FederationService {
       answered: good.length,
       candidates: ranked.map(([h, v]) => ({ modelHash: h, peers: v.n, round: v.round })),
     }
-    if (ranked.length === 0) return { ...base, outcome: 'no-answers' as const, modelHash: this.#modelId }
+    if (ranked.length === 0) return { ...base, outcome: 'no-answers' as const, modelHash: this.globalHash }
     const [hash, best] = ranked[0]
+    const previousGlobal = this.globalHash
+    if (hash !== previousGlobal) this.#setGlobal(best.model, hash, best.round)
     if (hash === this.#modelId) return { ...base, outcome: 'up-to-date' as const, modelHash: hash }
     const { gate, adopted } = await this.#consider(
       best.model,
@@ -1073,6 +1129,7 @@ export class FederationService {
       best.round,
       'federated',
       opts.force === true,
+      previousGlobal,
     )
     return {
       ...base,
@@ -1091,8 +1148,10 @@ export class FederationService {
   async #answerSync(
     wanted: string | undefined,
   ): Promise<ModelSyncResponse | { error: 'not_found'; message: string }> {
-    const version = await this.#registry.get(wanted ?? this.#modelId)
-    if (version === undefined) return { error: 'not_found', message: 'no such model here' }
+    const version = await this.#registry.get(wanted ?? this.globalHash)
+    // local (non-private) models are this node's alone: to a peer they do not exist
+    if (version === undefined || version.source === 'local')
+      return { error: 'not_found', message: 'no such model here' }
     return {
       modelHash: version.id,
       parentHash: version.parent,
@@ -1142,8 +1201,11 @@ export class FederationService {
       roundMs: this.init.roundMs,
       nextCloseAt: position.closeAt,
       rule: this.init.rule,
+      /** the model this node detects with */
       modelHash: this.#modelId,
       modelRound: this.#modelRound,
+      /** the federation's model this node trains on (differs when its gate turned a round down) */
+      globalHash: this.globalHash,
       parameters: parameterCount(this.model.architecture),
       contributing: this.#ledger.contributing && this.#state === 'contributing',
       contributionState: this.#state,

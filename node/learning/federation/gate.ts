@@ -19,7 +19,11 @@ export interface GateInit {
   minValidation: number
 }
 
-export const DEFAULT_GATE_INIT: GateInit = { f1Margin: 0.02, lossMargin: 0.05, minValidation: 20 }
+/**
+ * Margins wide enough for honest noise (a DP-noised first round from a random start can raise a few hundred
+ * examples' log-loss by ~0.1) and narrow enough for harm (a poisoned aggregate raises it by 0.5 and more).
+ */
+export const DEFAULT_GATE_INIT: GateInit = { f1Margin: 0.05, lossMargin: 0.15, minValidation: 20 }
 
 export interface Evaluation extends BinaryMetrics {
   /** mean binary cross-entropy */

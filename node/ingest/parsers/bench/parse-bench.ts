@@ -11,20 +11,10 @@
 import { createParser } from '../index.ts'
 import type { LineParser } from '../parser.ts'
 import { UNPARSED } from '../parser.ts'
+import { mulberry32 } from '../../../detect/features/prng.ts'
 
 const N = Number(process.argv[2] ?? 1_000_000)
 const RUNS = Number(process.argv[3] ?? 5)
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const rnd = mulberry32(0x5eed)
 const int = (n: number) => Math.floor(rnd() * n)

@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runExport } from '../cli/export-command.ts'
+import { runExport } from './export-command.ts'
 import { openStore } from '../store/open-store.ts'
-import { blocklist } from './blocklist.ts'
+import { blocklist } from '../blocklist/blocklist.ts'
 
 // `shieldwall export` (node/cli/export-command.ts); kept here beside the blocklist it exports.
 

@@ -1,0 +1,151 @@
+import type { ShieldwallNode } from '../node/shieldwall-node.ts'
+import type { AddressPool } from './addresses.ts'
+import { sleep, type SimMember, type SimNetwork } from './network.ts'
+import { randomInt, shuffled, stream } from './random.ts'
+import { sshdLine } from './traffic/log-lines.ts'
+
+export interface WarmUpInit {
+  seed: number
+  attackers: AddressPool
+  /** a community block needs this many trusted voices; the warm-up aims for at least that many per node */
+  minTrustedReporters: number
+  /** each pair of walks (one order and its reverse) earns every ordered honest pair one corroboration */
+  walkPairs: number
+  /** time between two nodes of one walk: long enough for the earlier node's alert to arrive first */
+  stepMs: number
+  /** failed logins per node: over ssh-bf's capacity, so every node detects */
+  attemptsPerNode: number
+  attemptIntervalMs: number
+  /** the trust a peer needs to count as a trusted voice (blocklist.trustedThreshold) */
+  trustedThreshold: number
+  /** share of ordered honest pairs that must be trusted for the warm-up to be done */
+  targetShare: number
+  /** after the last line, wait at most this long for trust to settle */
+  settleMs: number
+  onProgress?: (done: number, total: number) => void
+}
+
+/** How the organic warm-up went, for the report. */
+export interface WarmUpOutcome {
+  attackers: number
+  /** wall time from the first warm-up line until the target was reached (or gave up) */
+  ms: number
+  pairs: number
+  trustedPairs: number
+  /** lowest trust any honest node has in any honest peer at the end */
+  minTrust: number
+  /** honest nodes that trust at least `minTrustedReporters` - 1 honest peers (with their own detectors, k voices) */
+  nodesWithQuorum: number
+  reached: boolean
+}
+
+const DEFAULTS: Omit<WarmUpInit, 'seed' | 'attackers' | 'minTrustedReporters'> = {
+  walkPairs: 12,
+  stepMs: 300,
+  attemptsPerNode: 7,
+  attemptIntervalMs: 40,
+  trustedThreshold: 0.6,
+  targetShare: 0.9,
+  settleMs: 30_000,
+}
+
+const TICK_MS = 50
+
+/**
+ * Organic trust, without pins: before the measured run, warm-up attackers walk over every honest node, one
+ * node every `stepMs`. A node that detects an attacker after a peer's alert about it arrived credits that peer
+ * (corroborated-by-own-detector); reporting first is what an echo cannot fake. Walks come in pairs, one order
+ * and its reverse, so each pair of walks earns every ordered honest pair exactly one credit: ten or so credits
+ * lift a peer from the prior (~0.04) over the trusted threshold (0.6). Hostile members run no attacked service
+ * here, so they earn nothing.
+ */
+export async function organicWarmUp(
+  network: SimNetwork,
+  init: Partial<WarmUpInit> & Pick<WarmUpInit, 'seed' | 'attackers' | 'minTrustedReporters'>,
+): Promise<WarmUpOutcome> {
+  const o: WarmUpInit = { ...DEFAULTS, ...init }
+  const honest = network.online().filter((m) => m.role === 'honest')
+  const rand = stream(o.seed, 'warm-up')
+  interface Line {
+    at: number
+    member: SimMember
+    render: (now: number) => string
+  }
+  const lines: Line[] = []
+  const walks = o.walkPairs * 2
+  for (let p = 0; p < o.walkPairs; p++) {
+    const order = shuffled(rand, honest)
+    for (const walk of [order, order.slice().reverse()]) {
+      const ip = o.attackers.next()
+      // walks start staggered so a node is not hit by all of them at the same instant
+      const offset = randomInt(rand, o.stepMs)
+      walk.forEach((member, step) => {
+        const pid = 1000 + randomInt(rand, 60_000)
+        for (let i = 0; i < o.attemptsPerNode; i++) {
+          const port = 30_000 + randomInt(rand, 30_000)
+          lines.push({
+            at: offset + step * o.stepMs + i * o.attemptIntervalMs,
+            member,
+            render: (now) =>
+              sshdLine(now, member.name, pid, ip, { kind: 'failed-password', user: 'root', port }),
+          })
+        }
+      })
+    }
+  }
+  lines.sort((a, b) => a.at - b.at)
+  const total = lines.at(-1)?.at ?? 0
+  const t0 = Date.now()
+  let li = 0
+  while (li < lines.length) {
+    const elapsed = Date.now() - t0
+    const due = new Map<SimMember, string[]>()
+    const now = Date.now()
+    for (; li < lines.length && (lines[li] as Line).at <= elapsed; li++) {
+      const l = lines[li] as Line
+      if (l.member.node === undefined) continue
+      const batch = due.get(l.member) ?? []
+      batch.push(l.render(now))
+      due.set(l.member, batch)
+    }
+    await Promise.all([...due].map(([m, batch]) => network.append(m, 'auth', batch)))
+    o.onProgress?.(Math.min(elapsed, total), total)
+    await sleep(TICK_MS)
+  }
+  let view = trustView(honest, o)
+  const deadline = Date.now() + o.settleMs
+  while (view.trustedPairs < o.targetShare * view.pairs && Date.now() < deadline) {
+    await sleep(500)
+    view = trustView(honest, o)
+  }
+  return {
+    attackers: walks,
+    ms: Date.now() - t0,
+    ...view,
+    reached: view.trustedPairs >= o.targetShare * view.pairs,
+  }
+}
+
+function trustView(honest: SimMember[], o: WarmUpInit) {
+  let pairs = 0
+  let trustedPairs = 0
+  let minTrust = 1
+  let nodesWithQuorum = 0
+  for (const m of honest) {
+    const node = m.node as ShieldwallNode | undefined
+    if (node === undefined) continue
+    let trusted = 0
+    for (const p of honest) {
+      if (p === m) continue
+      const t = node.reputation.trust(p.peerId)
+      pairs++
+      minTrust = Math.min(minTrust, t)
+      if (t >= o.trustedThreshold) {
+        trusted++
+        trustedPairs++
+      }
+    }
+    if (trusted >= o.minTrustedReporters - 1) nodesWithQuorum++
+  }
+  return { pairs, trustedPairs, minTrust: Math.round(minTrust * 1000) / 1000, nodesWithQuorum }
+}
