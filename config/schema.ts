@@ -4,6 +4,7 @@ import * as z from 'zod'
 import { parseIndicator } from '../protocol/indicator.ts'
 import { FORMATS } from '../node/ingest/parsers/index.ts'
 import { AGGREGATION_RULES } from '../node/learning/aggregation/aggregate.ts'
+import { MODEL_FEATURES } from '../node/learning/federation/model-features.ts'
 import { MAX_MODEL_MESSAGE_BYTES } from '../protocol/messages/model-update.ts'
 
 // Every object is strict so a typo in a key is an error instead of a silently ignored setting, and every
@@ -173,6 +174,8 @@ export const LearningSchema = z.strictObject({
   encoding: z.enum(['f16', 'i8']).default('f16'),
   model: z
     .strictObject({
+      /** the model's inputs: `window` (live traffic) or `nsl-kdd` (the simulator's benchmark federation) */
+      features: z.enum(MODEL_FEATURES).default('window'),
       hidden: z
         .array(int(1, 1024))
         .min(1)

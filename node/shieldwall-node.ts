@@ -285,6 +285,7 @@ export class ShieldwallNode {
       decisions,
       alerts: this.#alerts,
       offsets: new LevelOffsetStore(store),
+      alreadyBlocked: (ip) => (this.#blocklist?.lookup(ip).length ?? 0) > 0,
       logger: this.log,
       clock: this.#clock,
     })

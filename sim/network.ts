@@ -41,8 +41,11 @@ export interface SimNetworkInit {
   allowlists?: Map<number, string[]>
   /** merged into every node's `blocklist` config */
   blocklist: Record<string, unknown>
-  /** run federated learning (off unless a scenario needs it: it trains a model on every node) */
-  learning: boolean
+  /**
+   * run federated learning (off unless a scenario needs it: it trains a model on every node); an object is the
+   * nodes' `learning` config section (learning on)
+   */
+  learning: boolean | Record<string, unknown>
 }
 
 export type TrustModel = 'community' | 'organic'
@@ -243,7 +246,10 @@ export class SimNetwork {
         detect: this.init.detect,
         alerts: this.init.alerts,
         reputation: { trustedPeers },
-        learning: { enabled: this.init.learning },
+        learning:
+          typeof this.init.learning === 'boolean'
+            ? { enabled: this.init.learning }
+            : { ...this.init.learning, enabled: true },
         blocklist: { ...this.init.blocklist, allowlist: this.init.allowlists?.get(m.index) ?? [] },
       },
     })

@@ -5,7 +5,8 @@ import { BlockWatcher, type BlockRecorder } from './adapters/block-watcher.ts'
 import { capabilitiesOf, type Capability } from './adapters/capabilities.ts'
 import { trustOf } from './adapters/trust-view.ts'
 import { hostileActions, type HostileAction } from './hostile/hostile-actions.ts'
-import { runLearningRounds, type LearningRound } from './learning-hook.ts'
+import { runLearningRounds, type LearningOutcome } from './learning-hook.ts'
+import { learningNodeConfig } from './learning/learning-spec.ts'
 import { newGossipCounts, meterGossip, type GossipCounts } from './metrics/gossip-meter.ts'
 import {
   measure,
@@ -133,7 +134,7 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
     keepData: opts.keepData ?? false,
     trust: trustModel,
     allowlists: ctx.truth.staff,
-    learning: spec.learning !== undefined,
+    learning: spec.learning === undefined ? false : learningNodeConfig(spec.learning, spec.learning.rule),
     // summaries restate blocks to the side that missed the alerts when a partition heals; the default minute is
     // long for a short run (and every summary costs each receiver a signature check, so only where needed)
     blocklist: groups !== undefined ? { summaryIntervalSeconds: 5 } : {},
@@ -276,12 +277,12 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
     }
     trust.push(sampleTrust(network, Date.now() - t0))
 
-    let rounds: LearningRound[] | undefined
-    if (spec.learning !== undefined) rounds = await runLearningRounds(network, spec.learning)
+    let learning: LearningOutcome | undefined
+    if (spec.learning !== undefined) learning = await runLearningRounds(network, spec.learning)
 
     progress({ phase: 'stopping', done: 0, total: 1, blocks: blocksNow(), alerts: alerts.size })
     const caps = capabilitiesOf(firstOnline(network))
-    if ((rounds ?? []).length > 0) caps.add('learning')
+    if ((learning?.rounds ?? []).length > 0) caps.add('learning')
     for (const m of network.online()) addCounts(states[m.index] as MemberState, m.node as ShieldwallNode)
     const connections = network.members.map((m) => m.node?.host.getConnections().length ?? 0)
     const report = buildReport({
@@ -303,7 +304,7 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
       startupMs,
       caps,
       groups,
-      rounds,
+      learning,
     })
     await network.destroy()
     report.capabilities = [...caps]
@@ -505,7 +506,7 @@ interface BuildInput {
   startupMs: number
   caps: Set<Capability>
   groups: number[][] | undefined
-  rounds: LearningRound[] | undefined
+  learning: LearningOutcome | undefined
 }
 
 type RecorderOf = (member: number) => BlockRecorder
@@ -580,6 +581,7 @@ function buildReport(b: BuildInput): SimReport {
     capabilities: [...b.caps],
     propagation: result.propagation,
     delivery: result.delivery,
+    deliveryLatency: result.deliveryLatency,
     duplicateRatio: received === 0 ? null : round3(dups / received),
     falseBlocks: result.falseBlocks,
     falseBlockPairs: result.falseBlockPairs,
@@ -649,15 +651,9 @@ function buildReport(b: BuildInput): SimReport {
   const churned = network.members.filter((m) => m.churn === true)
   if (churned.length > 0) report.churn = churnOutcome(churned, rec, b.truth.attackers, result.attackers)
   if (b.groups !== undefined) report.partition = partitionOutcome(b, rec, result.attackers)
-  if (b.spec.learning !== undefined) {
-    const rounds = b.rounds ?? []
-    report.rounds = rounds
-    report.learning = {
-      finalAccuracy: rounds.at(-1)?.accuracy ?? null,
-      ...(rounds.length === 0
-        ? { note: 'TODO-by-integrator: federated learning is not connected to the simulator' }
-        : {}),
-    }
+  if (b.learning !== undefined) {
+    report.rounds = b.learning.rounds
+    report.learning = b.learning.summary
   }
   return report
 }

@@ -178,7 +178,9 @@ async function main(): Promise<void> {
   const entries = Number(values.entries)
   const seconds = Number(values.seconds)
   const connections = Number(values.connections)
-  const dir = await mkdtemp(join(tmpdir(), 'shieldwall-http-bench-'))
+  // BENCH_STORE=<dir> keeps the written store there and reuses it on later runs
+  const keep = process.env.BENCH_STORE
+  const dir = keep ?? (await mkdtemp(join(tmpdir(), 'shieldwall-http-bench-')))
   const t0 = performance.now()
   const synthetic = await writeSyntheticStore(dir, entries, QUERY_PATHS / 2)
   const store = await openStore(dir)
@@ -190,7 +192,7 @@ async function main(): Promise<void> {
   try {
     const paths = queryPaths(list, synthetic.probes)
     const loadSeconds = (performance.now() - t0) / 1000
-    const { key } = await service.keys.add('bench')
+    const { key } = await service.keys.add(`bench-${Date.now()}`)
 
     const app = createApp(benchNode(list, service), 'bench-admin-token-not-used', silentLogger())
     server = await new Promise<ServerType>((resolve) => {
@@ -281,7 +283,7 @@ async function main(): Promise<void> {
     await service.stop()
     await list.stop()
     await store.close()
-    await rm(dir, { recursive: true, force: true })
+    if (keep === undefined) await rm(dir, { recursive: true, force: true })
   }
 }
 

@@ -71,14 +71,15 @@ async function main(): Promise<void> {
   const load = loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')
-  process.stdout.write(`node ${process.version}, load average ${load}, ${LOOKUPS.toLocaleString('en-US')} lookups per row\n`)
+  process.stdout.write(
+    `node ${process.version}, load average ${load}, ${LOOKUPS.toLocaleString('en-US')} lookups per row\n`,
+  )
   if (gc === undefined) process.stdout.write('(run with --expose-gc for exact heap figures)\n')
   const keep = process.env.BENCH_STORE
   const dir = keep ?? (await mkdtemp(join(tmpdir(), 'shieldwall-lookup-bench-')))
   const { written, writeMs, probes } = await writeSyntheticStore(dir, ENTRIES, QUERY_SET)
   const store = await openStore(dir)
   try {
-
     const before = await memory()
     const list = blocklist()({ store })
     const t1 = performance.now()
@@ -111,7 +112,9 @@ async function main(): Promise<void> {
     const miss = time(() => lookups(misses))
     const get = time(gets)
     if (hit.result !== LOOKUPS || miss.result !== 0 || get.result !== LOOKUPS)
-      throw new Error(`lookup results are wrong: ${hit.result} hits, ${miss.result} misses, ${get.result} gets`)
+      throw new Error(
+        `lookup results are wrong: ${hit.result} hits, ${miss.result} misses, ${get.result} gets`,
+      )
     const end = await memory()
 
     const row = (name: string, ms: number) =>

@@ -64,7 +64,6 @@ const PEERS = Array.from({ length: 300 }, (_, i) => {
   return id.slice(0, 48) + String(i).padStart(4, '0')
 })
 
-
 /**
  * The entries, made as they are written so they are never all in memory at once; pushes up to `want`
  * addresses inside them (spread over the list) onto `probes`.
@@ -78,8 +77,7 @@ function* generate(count: number, now: number, probes: string[], want: number): 
     const bytes = mask(randomBytes(family), prefix)
     const isRange = prefix < bits
     const value = isRange ? `${formatIp(bytes)}/${prefix}` : formatIp(bytes)
-    if (probes.length < want && next() < (want * 1.2) / count)
-      probes.push(formatIp(inside(bytes, prefix)))
+    if (probes.length < want && next() < (want * 1.2) / count) probes.push(formatIp(inside(bytes, prefix)))
     const o = next()
     const origin: BlockOrigin = o < 0.7 ? 'community' : o < 0.95 ? 'local' : 'manual'
     const scenario = origin === 'manual' ? 'manual' : SCENARIOS[int(SCENARIOS.length)]
@@ -112,7 +110,6 @@ function* generate(count: number, now: number, probes: string[], want: number): 
   }
 }
 
-
 export interface SyntheticStore {
   written: number
   writeMs: number
@@ -124,7 +121,11 @@ export interface SyntheticStore {
  * Fills the store in `dir` (child process) with `count` entries; resolves once it is closed again. A `dir`
  * already filled with as many (its `synthetic.json` says so) is reused as it is.
  */
-export async function writeSyntheticStore(dir: string, count: number, probes: number): Promise<SyntheticStore> {
+export async function writeSyntheticStore(
+  dir: string,
+  count: number,
+  probes: number,
+): Promise<SyntheticStore> {
   const done = await readFile(`${dir}/synthetic.json`, 'utf8').then(
     (text) => JSON.parse(text) as { count: number; probes: number; written: number; writeMs: number },
     () => undefined,
@@ -133,9 +134,13 @@ export async function writeSyntheticStore(dir: string, count: number, probes: nu
     const kept = JSON.parse(await readFile(`${dir}/probes.json`, 'utf8')) as string[]
     return { written: done.written, writeMs: done.writeMs, probes: kept }
   }
-  const child = spawn(process.execPath, [import.meta.filename, '--write', dir, String(count), String(probes)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    [import.meta.filename, '--write', dir, String(count), String(probes)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   let out = ''
   child.stdout.on('data', (d) => (out += d))
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))

@@ -312,7 +312,9 @@ describe('Blocklist', () => {
     now += 3 * HOUR
     await list.applyEvidence('198.51.100.7', verdict({ reporters, reasons }))
     expect(await list.remove('198.51.100.7')).toMatchObject({ id: 3, reporters, reasons })
-    expect(changes.map((c) => [c.kind, c.entry.id, c.entry.reporters.length, c.entry.reasons.length])).toEqual([
+    expect(
+      changes.map((c) => [c.kind, c.entry.id, c.entry.reporters.length, c.entry.reasons.length]),
+    ).toEqual([
       ['added', 1, 6, 2],
       ['added', 2, 0, 1],
       ['removed', 1, 6, 2],

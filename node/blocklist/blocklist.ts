@@ -643,7 +643,10 @@ export class Blocklist implements BlocklistView {
    * Removes these slots' entries from the store and then from memory, telling listeners with the stored
    * (full) entries, a batch at a time; returns the entries removed.
    */
-  async #remove(slots: readonly number[], reason: 'expired' | 'manual' | 'allowlisted'): Promise<BlockEntry[]> {
+  async #remove(
+    slots: readonly number[],
+    reason: 'expired' | 'manual' | 'allowlisted',
+  ): Promise<BlockEntry[]> {
     const removed: BlockEntry[] = []
     for (let at = 0; at < slots.length; at += REMOVE_BATCH) {
       const chunk = slots.slice(at, at + REMOVE_BATCH).filter((slot) => this.#table.used(slot))

@@ -19,7 +19,14 @@ function input(over: Partial<SlimInput> = {}): SlimInput {
 describe('EntryTable', () => {
   it('gives back every field, values in their canonical spelling', () => {
     const table = new EntryTable()
-    const values = ['203.0.113.7', '0.0.0.0/0', '10.0.0.0/8', '::ffff:198.51.100.0/120', '2001:db8::/32', '::1']
+    const values = [
+      '203.0.113.7',
+      '0.0.0.0/0',
+      '10.0.0.0/8',
+      '::ffff:198.51.100.0/120',
+      '2001:db8::/32',
+      '::1',
+    ]
     const slots = values.map((v, i) => table.put(parseIndicator(v), input({ id: i + 1 })))
     expect(slots.map((s) => table.value(s))).toEqual(values.map((v) => parseIndicator(v).canonical))
     expect(table.entry(slots[0])).toEqual({
@@ -48,7 +55,10 @@ describe('EntryTable', () => {
     const table = new EntryTable()
     const many = Array.from({ length: 9 }, (_, i) => `peer-${i}`)
     const a = table.put(parseIndicator('192.0.2.1'), input({ reporters: many }))
-    const b = table.put(parseIndicator('192.0.2.2'), input({ reporters: [], origin: 'manual', scenario: 'x' }))
+    const b = table.put(
+      parseIndicator('192.0.2.2'),
+      input({ reporters: [], origin: 'manual', scenario: 'x' }),
+    )
     expect(table.entry(a).reporters).toEqual(many.slice(0, HELD_REPORTERS))
     expect(table.entry(b)).toMatchObject({ reporters: [], reasons: ['x: blocked by an administrator'] })
     table.free(a)

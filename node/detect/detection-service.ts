@@ -42,6 +42,8 @@ export interface DetectionServiceComponents {
   offsets: OffsetStore
   logger: Logger
   clock?: () => number
+  /** an address this node already blocks needs no sighting: the network has heard enough about it */
+  alreadyBlocked?: (ip: string) => boolean
 }
 
 /** the alert schema's bound on an attack's window */
@@ -235,6 +237,7 @@ export class DetectionService {
    */
   sight(sighting: Finding): void {
     this.sightingCounts.seen++
+    if (this.#c.alreadyBlocked?.(sighting.ip) === true) return
     for (const listener of this.#sightingListeners) {
       try {
         listener(sighting)

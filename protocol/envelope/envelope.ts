@@ -1,4 +1,5 @@
-import { signWithContext, verifyWithContext } from '../../crypto/signing/ed25519.ts'
+import { signWithContext } from '../../crypto/signing/ed25519.ts'
+import { verifyWithContextCached } from '../../crypto/signing/verification-cache.ts'
 import { bytesEqual, decodeCanonical, encodeCanonical } from './cbor.ts'
 
 /**
@@ -51,7 +52,7 @@ export function sealEnvelope<B>(unsigned: UnsignedEnvelope<B>, secretKey: Uint8A
 }
 
 export function verifyEnvelopeSignature(envelope: Envelope): boolean {
-  return verifyWithContext(
+  return verifyWithContextCached(
     envelope.signature,
     signingContext(envelope.type, envelope.version),
     signedPayload(envelope),

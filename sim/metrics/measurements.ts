@@ -73,6 +73,8 @@ export interface Measurements {
   belowQuorum: number
   undetectedAttackers: number
   delivery: { ratio: number | null; expected: number; delivered: number }
+  /** honest alerts: publication to arrival on each honest node */
+  deliveryLatency: Percentiles
 }
 
 export function percentile(sorted: number[], p: number): number | null {
@@ -181,13 +183,18 @@ export function measure(input: {
   const everywhere = (o: AttackerOutcome) => o.eligible > 0 && o.blockedOn === o.eligible
   let expected = 0
   let delivered = 0
+  const latencies: number[] = []
   const byIndex = new Map(input.members.map((m) => [m.index, m]))
   for (const alert of input.alerts) {
     if (byIndex.get(alert.publisher)?.role !== 'honest') continue
     for (const m of honest) {
       if (m.index === alert.publisher || !onlineThrough(m.spans, alert.publishedAt)) continue
       expected++
-      if (alert.receivedBy.has(m.index)) delivered++
+      const at = alert.receivedBy.get(m.index)
+      if (at !== undefined) {
+        delivered++
+        latencies.push(Math.max(0, at - alert.publishedAt))
+      }
     }
   }
 
@@ -203,6 +210,7 @@ export function measure(input: {
     communityOnlyBlocks: attackers.filter((o) => o.detectedBy === 0 && everywhere(o)).length,
     undetectedAttackers: attackers.filter((o) => o.detectedBy === 0).length,
     delivery: { ratio: expected === 0 ? null : round3(delivered / expected), expected, delivered },
+    deliveryLatency: percentiles(latencies),
   }
 }
 

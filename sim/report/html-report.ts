@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises'
-import type { SimReport } from './report.ts'
+import type { ReportRound, SimReport } from './report.ts'
 import { escapeHtml, lineChart, type Series } from './svg-chart.ts'
 import { summaryTable } from './summary-table.ts'
 
@@ -55,41 +55,7 @@ ${lineChart({
 })}</section>`,
   )
 
-  if (r.rounds !== undefined) {
-    const rounds = r.rounds
-    sections.push(
-      `<section id="learning"><h2>Federated learning</h2>${
-        rounds.length === 0
-          ? `<p>${escapeHtml(r.learning?.note ?? 'no rounds were run')}</p>`
-          : lineChart({
-              title: 'Accuracy per round',
-              xLabel: 'round',
-              yLabel: 'accuracy',
-              yMin: 0,
-              yMax: 1,
-              series: [
-                {
-                  name: 'accuracy',
-                  points: rounds.map((x) => [x.round, x.accuracy]),
-                  color: PALETTE[2] as string,
-                },
-              ],
-            }) +
-            lineChart({
-              title: 'Privacy budget spent',
-              xLabel: 'round',
-              yLabel: 'epsilon',
-              series: [
-                {
-                  name: 'epsilon',
-                  points: rounds.map((x) => [x.round, x.epsilon]),
-                  color: PALETTE[3] as string,
-                },
-              ],
-            })
-      }</section>`,
-    )
-  }
+  if (r.rounds !== undefined) sections.push(learningSection(r))
 
   const trust = r.timelines.trust
   const pts = (k: 'honest' | 'hostile') =>
@@ -136,6 +102,35 @@ table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;paddin
 ${sections.join('\n')}
 </body></html>
 `
+}
+
+/** Accuracy and epsilon per round, one line per aggregation rule when runs are compared, and the rounds' table. */
+function learningSection(r: SimReport): string {
+  const rounds = r.rounds ?? []
+  if (rounds.length === 0)
+    return `<section id="learning"><h2>Federated learning</h2><p>${escapeHtml(r.learning?.note ?? 'no rounds were run')}</p></section>`
+  const rules = [...new Set(rounds.map((x) => x.rule ?? 'federation'))]
+  const series = (pick: (x: ReportRound) => number, offset: number): Series[] =>
+    rules.map((rule, i) => ({
+      name: rule,
+      points: rounds.filter((x) => (x.rule ?? 'federation') === rule).map((x) => [x.round, pick(x)]),
+      color: PALETTE[(i + offset) % PALETTE.length] as string,
+    }))
+  const l = r.learning
+  const intro =
+    l === undefined
+      ? ''
+      : `<p>Rule ${escapeHtml(l.rule)}${l.baselineRule !== null ? ` against ${escapeHtml(l.baselineRule)} (plain updates, second identical network)` : ''}; poisoned by ${escapeHtml(l.poisoners.join(', ') || 'nobody')}. Accuracy of the federation's model on ${l.testExamples} KDDTest+ records after each round, scored by the harness; epsilon is the most any honest node has spent (budget ${l.epsilonBudget}).</p>`
+  const rows = rounds
+    .map(
+      (x) =>
+        `<tr><td>${escapeHtml(x.rule ?? '-')}</td><td>${x.round}</td><td>${x.accuracy}</td><td>${x.f1 ?? '-'}</td><td>${x.fpr ?? '-'}</td><td>${x.epsilon}</td><td>${x.agreed === undefined ? '-' : x.agreed ? 'yes' : 'no'}</td><td>${x.adopted ?? '-'}/${x.honest ?? '-'}</td><td>${x.participants ?? '-'}</td></tr>`,
+    )
+    .join('\n')
+  return `<section id="learning"><h2>Federated learning</h2>${intro}
+${lineChart({ title: 'Accuracy per round', xLabel: 'round', yLabel: 'accuracy', yMin: 0, yMax: 1, legend: rules.length > 1, series: series((x) => x.accuracy, 2) })}
+${lineChart({ title: 'Privacy budget spent', xLabel: 'round', yLabel: 'epsilon', yMin: 0, legend: rules.length > 1, series: series((x) => x.epsilon, 2) })}
+<table><thead><tr><th>rule</th><th>round</th><th>accuracy</th><th>F1</th><th>FPR</th><th>epsilon</th><th>same model</th><th>adopted</th><th>updates</th></tr></thead><tbody>${rows}</tbody></table></section>`
 }
 
 export async function writeHtmlReport(path: string, report: SimReport): Promise<void> {

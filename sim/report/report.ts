@@ -1,5 +1,5 @@
 import type { Capability } from '../adapters/capabilities.ts'
-import type { LearningRound } from '../learning-hook.ts'
+import type { LearningRound, LearningSummary } from '../learning-hook.ts'
 import type { ResourceUsage } from '../metrics/resource-meter.ts'
 import type { AttackerOutcome, Percentiles } from '../metrics/measurements.ts'
 import type { Assertion, Comparison } from '../scenarios/scenario-spec.ts'
@@ -64,6 +64,8 @@ export interface SimReport {
   capabilities: Capability[]
   propagation: Percentiles
   delivery: { ratio: number | null; expected: number; delivered: number }
+  /** honest alerts: publication to arrival on each honest node */
+  deliveryLatency: Percentiles
   /** duplicates / all messages received, over all nodes */
   duplicateRatio: number | null
   falseBlocks: number
@@ -104,8 +106,9 @@ export interface SimReport {
     gossipScore: { honestMean: number | null; hostileMean: number | null }
     final: { honestMean: number | null; hostileMean: number | null; gap: number | null }
   }
-  learning?: { finalAccuracy: number | null; note?: string }
-  rounds?: LearningRound[]
+  /** federated-learning scenarios: the run's outcome, and every round of every rule (sim/learning/) */
+  learning?: LearningSummary
+  rounds?: ReportRound[]
   perNode: NodeReport[]
   attackerOutcomes: AttackerOutcome[]
   timelines: {
@@ -119,6 +122,9 @@ export interface SimReport {
   assertions: AssertionResult[]
   passed: boolean
 }
+
+/** a federated round as charted: round, accuracy and epsilon at least; the rule when runs are compared */
+export type ReportRound = Pick<LearningRound, 'round' | 'accuracy' | 'epsilon'> & Partial<LearningRound>
 
 /** Reads a dotted path (`propagation.p99Ms`) out of the report; null when absent or not a number. */
 export function metricValue(report: object, path: string): number | null {

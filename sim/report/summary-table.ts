@@ -20,6 +20,10 @@ export function summaryTable(r: SimReport): string {
         ? '-'
         : `${r.delivery.ratio} (${r.delivery.delivered}/${r.delivery.expected})`,
     ],
+    [
+      'alert latency p50 / p99 / max',
+      `${ms(r.deliveryLatency.p50Ms)} / ${ms(r.deliveryLatency.p99Ms)} / ${ms(r.deliveryLatency.maxMs)}`,
+    ],
     ['duplicate ratio', String(r.duplicateRatio ?? '-')],
     [
       'attackers / missed / community-only',

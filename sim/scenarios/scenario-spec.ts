@@ -1,4 +1,5 @@
 import type { Capability } from '../adapters/capabilities.ts'
+import type { LearningSpec } from '../learning/learning-spec.ts'
 
 /**
  * A scenario is data: network shape, traffic, hostile behaviour, network events and the assertions its report
@@ -115,11 +116,7 @@ export type NetworkEventSpec =
       healAt: number
     }
 
-export interface LearningSpec {
-  /** TODO-by-integrator: see fl-poisoning.ts */
-  rounds: number
-  poisonedShare: number
-}
+export type { LearningSpec } from '../learning/learning-spec.ts'
 
 export type Comparison = '<' | '<=' | '==' | '>=' | '>'
 

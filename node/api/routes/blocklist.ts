@@ -50,6 +50,13 @@ const ListQuery = z.object({
   ip: z.string().max(64).optional(),
   origin: z.enum(['local', 'community', 'manual']).optional(),
   limit: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /** nft/ipset: give elements a timeout so the firewall forgets them by itself */
+  timeouts: z.enum(['1', 'true', '0', 'false']).optional(),
+  /** nft/ipset: base name of the table and sets */
+  name: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,30}$/, 'a letter, then letters, digits, _ or - (at most 31)')
+    .optional(),
 })
 
 export function entryView(e: BlockEntry) {
@@ -70,12 +77,17 @@ export function blocklistRoutes(node: ShieldwallNode): Hono {
       }),
       queryParams(ListQuery),
       async (c) => {
-        const { format, ip, origin, limit } = c.req.valid('query')
+        const { format, ip, origin, limit, timeouts, name } = c.req.valid('query')
         const bl = node.blocklist
         if (format !== 'json') {
           let entries = ip !== undefined ? bl.lookup(ip) : [...bl.entries()]
           if (origin !== undefined) entries = entries.filter((e) => e.origin === origin)
-          return c.body(exportBlocklist(format, entries), 200, {
+          const options = {
+            now: Date.now(),
+            timeouts: timeouts === '1' || timeouts === 'true',
+            ...(name !== undefined ? { name } : {}),
+          }
+          return c.body(exportBlocklist(format, entries, options), 200, {
             'content-type': 'text/plain; charset=utf-8',
           })
         }

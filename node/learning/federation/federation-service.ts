@@ -49,7 +49,7 @@ import type { AggregationRule } from '../aggregation/aggregate.ts'
 import { initTensorflow, type TensorflowBackend, type TensorflowRuntime } from '../backend.ts'
 import { decodeWeights, encodeWeights, type EncodedWeights } from '../codec/weights-codec.ts'
 import { trainLocal } from '../dp/local-training.ts'
-import { LIVE_FEATURE_NAMES, LIVE_FEATURE_SCHEMA, schemaId } from '../model/feature-schema-ref.ts'
+import { schemaId } from '../model/feature-schema-ref.ts'
 import {
   applyDelta,
   createMlp,
@@ -80,6 +80,7 @@ import {
 } from './model-sync.ts'
 import { RoundClock, type RoundEvent, type RoundPhase } from './round-clock.ts'
 import { TrainingData } from './training-data.ts'
+import { MODEL_FEATURE_SETS, type ModelFeatures } from './model-features.ts'
 
 export interface FederationInit {
   roundMs: number
@@ -92,6 +93,8 @@ export interface FederationInit {
   normBound: number | 'median' | 'none'
   medianNormFactor: number
   encoding: ModelUpdateEncoding
+  /** the model's inputs: the live window schema, or NSL-KDD records (simulator only; see model-features.ts) */
+  features: ModelFeatures
   /** the initial model: same seed and widths on every node, so all start from one hash without shipping it */
   hidden: number[]
   modelSeed: number
@@ -136,6 +139,7 @@ export const DEFAULT_FEDERATION_INIT: FederationInit = {
   normBound: 'median',
   medianNormFactor: 2,
   encoding: 'f16',
+  features: 'window',
   hidden: [64, 32],
   modelSeed: 0x5eed,
   epochs: 1,
@@ -352,8 +356,9 @@ export class FederationService {
     this.#limiter = new SenderRateLimiter(init.maxPerSenderPerMinute)
     this.#publicKeyHex = Buffer.from(components.publicKey).toString('hex')
     this.#peerId = peerIdFromEd25519PublicKey(components.publicKey).toString()
+    const features = MODEL_FEATURE_SETS[init.features]
     this.data = new TrainingData({
-      dims: LIVE_FEATURE_NAMES.length,
+      dims: features.names.length,
       perClass: init.perClass,
       validationFraction: init.validationFraction,
       benignSampleRate: init.benignSampleRate,
@@ -364,11 +369,13 @@ export class FederationService {
       minEvents: init.detectorMinEvents,
       windowMs: init.windowMs,
     })
-    this.detector.onWindow((w) => {
-      const now = this.#clock()
-      this.data.flush(now)
-      this.data.observeWindow(w, now)
-    })
+    if (features.live) {
+      this.detector.onWindow((w) => {
+        const now = this.#clock()
+        this.data.flush(now)
+        this.data.observeWindow(w, now)
+      })
+    }
   }
 
   // ---- lifecycle ----
@@ -721,7 +728,8 @@ export class FederationService {
     this.#model = model
     this.#modelId = id
     this.#modelRound = round
-    this.detector.setModel(model, id)
+    // a model on another schema cannot score live windows
+    if (MODEL_FEATURE_SETS[this.init.features].live) this.detector.setModel(model, id)
     if (evaluation !== undefined) this.#recordPerformance(id, round, source, evaluation)
   }
 
@@ -980,9 +988,10 @@ export class FederationService {
   }
 
   #initialModel(): MlpModel {
+    const features = MODEL_FEATURE_SETS[this.init.features]
     return createMlp({
-      schema: LIVE_FEATURE_SCHEMA,
-      featureNames: LIVE_FEATURE_NAMES,
+      schema: features.schema,
+      featureNames: features.names,
       hidden: this.init.hidden,
       seed: this.init.modelSeed,
     })

@@ -26,6 +26,7 @@ export function federationInitFromConfig(
     normBound: c.aggregation.normBound,
     medianNormFactor: c.aggregation.medianNormFactor,
     encoding: c.encoding,
+    features: c.model.features,
     hidden: [...c.model.hidden],
     modelSeed: c.model.seed,
     epochs: c.training.epochs,
