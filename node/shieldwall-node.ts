@@ -1,7 +1,8 @@
 import { writeFile, rm, mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { serve, type ServerType } from '@hono/node-server'
+import type { ServerType } from '@hono/node-server'
+import { createApiServer } from './api/bouncer-fast-path.ts'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { ShieldwallConfig } from '../config/index.ts'
@@ -462,7 +463,8 @@ export class ShieldwallNode {
     const { host, port } = this.config.api
     const app = createApp(this, token, this.log.child({ component: 'api' }))
     const server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s))
+      const s = createApiServer(app, this.bouncers, this.metrics)
+      s.listen(port, host, () => resolve(s))
       s.once('error', (err: NodeJS.ErrnoException) =>
         reject(
           new ListenError(

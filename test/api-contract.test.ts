@@ -147,6 +147,33 @@ describe('the API as operators, admins and integrations use it', () => {
     expect(cef).toMatch(/^CEF:0\|shieldwall\|shieldwall\|[^|]+\|ssh-bf\|/m)
   })
 
+  it('answers GET /v1/decisions the same on the fast path as through the app', async () => {
+    const { key } = (await api(node, '/api/bouncers', { method: 'POST', json: { name: 'fast' } })).body
+    await api(node, '/api/defense/network/blocklist', {
+      method: 'PUT',
+      json: { add: [{ value: '198.51.100.0/24', durationSeconds: 600 }] },
+    })
+    const { createApp } = await import('../node/api/app.ts')
+    const { silentLogger } = await import('../node/logging/logger.ts')
+    const app = createApp(node, 'y'.repeat(20), silentLogger())
+    for (const path of [
+      '/v1/decisions?ip=198.51.100.7',
+      '/v1/decisions?ip=203.0.113.250',
+      '/v1/decisions?ip=bad',
+    ]) {
+      const viaServer = await fetch(node.apiUrl + path, { headers: { 'x-api-key': key } })
+      const viaApp = await app.request(path, { headers: { 'x-api-key': key } })
+      expect(viaServer.status, path).toBe(viaApp.status)
+      // durations are time left, which moves between the two requests
+      const shape = (text: string) => text.replace(/"duration":"[^"]+"/g, '"duration":"…"')
+      expect(shape(await viaServer.text()), path).toBe(shape(await viaApp.text()))
+    }
+    const forbidden = await fetch(`${node.apiUrl}/v1/decisions?ip=198.51.100.7`, {
+      headers: { 'x-api-key': 'nope' },
+    })
+    expect(forbidden.status).toBe(403)
+  })
+
   it('refuses blocks on allowlisted addresses with a clear error, and keeps bad input from the store', async () => {
     const res = await api(node, '/api/defense/network/blocklist', {
       method: 'PUT',

@@ -319,7 +319,13 @@ describe('an attack spread thin: only the community sees it', () => {
       expect(entry.origin).toBe('community')
       expect(n.decisions.count).toBe(0) // no node had enough to ban alone
     }
-    await waitFor(() => nodes.every((n) => n.detection.sightingCounts.published >= 1), 2000, "sighting alerts")
-    expect(nodes.map((n) => n.detection.sightingCounts)).toEqual(nodes.map(() => ({ seen: 1, published: 1, dropped: 0 })))
+    await waitFor(
+      () => nodes.every((n) => n.detection.sightingCounts.published >= 1),
+      2000,
+      'sighting alerts',
+    )
+    expect(nodes.map((n) => n.detection.sightingCounts)).toEqual(
+      nodes.map(() => ({ seen: 1, published: 1, dropped: 0 })),
+    )
   }, 30_000)
 })

@@ -52,7 +52,7 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a real browser (Debian
     await page.waitForSelector('#chart-blocklist path.line', { state: 'attached', timeout: 10_000 })
     await mkdir(ARTIFACTS, { recursive: true })
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true })
-    expect(problems.join("\n")).toBe("")
+    expect(problems.join('\n')).toBe('')
     // the read token cannot write through the page's origin either
     const status = await page.evaluate(async (token) => {
       const res = await fetch('/api/defense/network/blocklist', {

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { serve, type ServerType } from '@hono/node-server'
 import { formatIp } from '../../protocol/indicator.ts'
 import { createApp } from '../../node/api/app.ts'
+import { createApiServer } from '../../node/api/bouncer-fast-path.ts'
 import { blocklist, type Blocklist } from '../../node/blocklist/blocklist.ts'
 import { bouncerService } from '../../node/bouncer/bouncer-service.ts'
 import { silentLogger } from '../../node/logging/logger.ts'
@@ -194,9 +195,12 @@ async function main(): Promise<void> {
     const loadSeconds = (performance.now() - t0) / 1000
     const { key } = await service.keys.add(`bench-${Date.now()}`)
 
-    const app = createApp(benchNode(list, service), 'bench-admin-token-not-used', silentLogger())
+    const node = benchNode(list, service)
+    const app = createApp(node, 'bench-admin-token-not-used', silentLogger())
     server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
+      // the daemon's own server composition: bouncer fast path, then the app
+      const s = createApiServer(app, service, node.metrics)
+      s.listen(0, '127.0.0.1', () => resolve(s))
     })
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 

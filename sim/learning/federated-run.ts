@@ -124,6 +124,11 @@ export async function runFederatedRounds(input: FederatedRunInput): Promise<Lear
       adopted: views.filter((v) => v?.adopted === majority).length,
       honest: honest.length,
       participants: ref?.record.participants.length ?? 0,
+      rejections: views.flatMap((v, j) =>
+        v?.record.gate?.decision === 'reject'
+          ? [`${(members[honest[j] as number] as SimMember).name}: ${v.record.gate.reason}`]
+          : [],
+      ),
     })
   }
   return rounds

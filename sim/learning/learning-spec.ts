@@ -47,6 +47,8 @@ export interface LearningRound {
   honest: number
   /** updates aggregated (the honest majority's view) */
   participants: number
+  /** why honest gates turned the model down: `node-03: F1 dropped by ...` */
+  rejections: string[]
 }
 
 export interface LearningSummary {
