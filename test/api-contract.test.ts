@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { STIX_INDICATOR_REQUIRED } from '../node/integrations/stix.ts'
 import { SIGNATURE_HEADER, verifySignature } from '../node/integrations/webhooks.ts'
 import { openApiPath } from '../node/api/openapi/openapi-document.ts'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
@@ -131,17 +132,7 @@ describe('the API as operators, admins and integrations use it', () => {
     const stix = (await api(node, '/api/defense/network/threats?format=stix')).body
     expect(stix.type).toBe('bundle')
     const indicator = stix.objects.find((o: { type: string }) => o.type === 'indicator')
-    for (const field of [
-      'type',
-      'spec_version',
-      'id',
-      'created',
-      'modified',
-      'pattern',
-      'pattern_type',
-      'valid_from',
-    ])
-      expect(indicator[field], field).toBeDefined()
+    for (const field of STIX_INDICATOR_REQUIRED) expect(indicator[field], field).toBeDefined()
     expect(indicator.pattern).toBe("[ipv4-addr:value = '192.0.2.44']")
     const cef = (await api(node, '/api/defense/network/threats?format=cef')).body as string
     expect(cef).toMatch(/^CEF:0\|shieldwall\|shieldwall\|[^|]+\|ssh-bf\|/m)

@@ -1,11 +1,8 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig, type ShieldwallConfig } from '../../config/index.ts'
-import { TOKEN_FILE } from '../api/api-token.ts'
 import { BouncerKeys, type BouncerInfo } from '../bouncer/bouncer-keys.ts'
-import type { ApiEndpointFile } from '../shieldwall-node.ts'
 import { openStore } from '../store/open-store.ts'
+import { runningNodeApi } from './running-node.ts'
 
 export const BOUNCER_USAGE = `usage:
   shieldwall bouncer add NAME [--config FILE] [--data-dir DIR] [--json]   register a bouncer; prints its key once
@@ -35,40 +32,17 @@ interface BouncerAdmin {
 }
 
 async function viaApi(config: ShieldwallConfig): Promise<BouncerAdmin | undefined> {
-  let endpoint: ApiEndpointFile
-  try {
-    endpoint = JSON.parse(await readFile(join(config.dataDir, 'api.json'), 'utf8'))
-  } catch {
-    return undefined
-  }
-  const token = config.api.token ?? (await readFile(join(config.dataDir, TOKEN_FILE), 'utf8')).trim()
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${endpoint.url}/api/bouncers${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(5000),
-    })
-    const json = res.status === 204 ? undefined : ((await res.json()) as Record<string, any>)
-    if (!res.ok) {
-      const err = new BouncerCommandError(json?.error?.message ?? `${method} failed with ${res.status}`)
-      err.name = STATUS_ERRORS[res.status] ?? err.name
-      throw err
-    }
-    return json
-  }
+  const call = await runningNodeApi(config, '/api/bouncers', (status, message) => {
+    const err = new BouncerCommandError(message)
+    err.name = STATUS_ERRORS[status] ?? err.name
+    return err
+  })
+  if (call === undefined) return undefined
   const fromApi = (b: Record<string, any>): BouncerInfo => ({
     name: b.name,
     createdAt: Date.parse(b.createdAt),
     ...(b.lastPull ? { lastPull: Date.parse(b.lastPull) } : {}),
   })
-  // A stale api.json (the node crashed) must not hide the store: probe first.
-  try {
-    await call('GET', '')
-  } catch (err) {
-    if ((err as Error).name === 'TypeError' || (err as Error).name === 'TimeoutError') return undefined
-    throw err
-  }
   return {
     async add(name) {
       const json = (await call('POST', '', { name })) as Record<string, any>

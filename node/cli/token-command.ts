@@ -1,12 +1,9 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig, type ShieldwallConfig } from '../../config/index.ts'
-import { TOKEN_FILE } from '../api/api-token.ts'
 import { TOKEN_SCOPES, type TokenScope } from '../api/auth/scopes.ts'
 import { TokenStore, type TokenRecord } from '../api/auth/token-store.ts'
-import type { ApiEndpointFile } from '../shieldwall-node.ts'
 import { openStore } from '../store/open-store.ts'
+import { runningNodeApi } from './running-node.ts'
 
 export class TokenCommandError extends Error {
   override name = 'TokenCommandError'
@@ -33,30 +30,12 @@ interface TokenAdmin {
 
 /** The running node holds the store's lock, so ask it; a stopped node's store is opened directly. */
 async function viaApi(config: ShieldwallConfig): Promise<TokenAdmin | undefined> {
-  let endpoint: ApiEndpointFile
-  try {
-    endpoint = JSON.parse(await readFile(join(config.dataDir, 'api.json'), 'utf8'))
-  } catch {
-    return undefined
-  }
-  const admin = config.api.token ?? (await readFile(join(config.dataDir, TOKEN_FILE), 'utf8')).trim()
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${endpoint.url}/api/tokens${path}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(5000),
-    })
-    const json = res.status === 204 ? undefined : ((await res.json()) as Record<string, any>)
-    if (!res.ok) throw new TokenCommandError(json?.error?.message ?? `${method} failed with ${res.status}`)
-    return json
-  }
-  try {
-    await call('GET', '')
-  } catch (err) {
-    if ((err as Error).name === 'TypeError' || (err as Error).name === 'TimeoutError') return undefined
-    throw err
-  }
+  const call = await runningNodeApi(
+    config,
+    '/api/tokens',
+    (_status, message) => new TokenCommandError(message),
+  )
+  if (call === undefined) return undefined
   return {
     async create(input) {
       const { token, ...record } = (await call('POST', '', input)) as Record<string, any>

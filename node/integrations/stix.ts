@@ -17,6 +17,18 @@ export interface ThreatForStix {
   severity?: string
 }
 
+/** The properties STIX 2.1 requires of an Indicator (§4.7 and the common properties of §3.2). */
+export const STIX_INDICATOR_REQUIRED = [
+  'type',
+  'spec_version',
+  'id',
+  'created',
+  'modified',
+  'pattern',
+  'pattern_type',
+  'valid_from',
+] as const
+
 export interface StixIndicator {
   type: 'indicator'
   spec_version: '2.1'
