@@ -19,7 +19,9 @@ export interface ReplayWorkerResult {
   findings: StagedFinding[]
 }
 
-const data = workerData as ReplayWorkerData
+// A warm worker (replay-pool.ts) starts without its job and waits for it as the first message.
+const data: ReplayWorkerData =
+  workerData ?? (await new Promise<ReplayWorkerData>((resolve) => parentPort?.once('message', resolve)))
 const engine = createDetectionEngine(data.config)
 const stage = new DetectorStage(engine.detectors, data.detectors)
 const files = await scanFiles(data.files, stage)

@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os'
 import { stat } from 'node:fs/promises'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { DetectionEngine } from './detection-engine.ts'
 import type { Decision } from './ensemble.ts'
 import { releaseStartupMemory } from './release-memory.ts'
+import { PARALLEL_MIN_BYTES, releaseWarmReplayWorkers, startReplayWorker } from './replay-pool.ts'
 import { scanFiles, type FileCounts, type ReplayFile } from './replay-scan.ts'
 import type { ReplayWorkerData, ReplayWorkerResult } from './replay-worker.ts'
 import { DetectorStage, mergeStaged, type StagedFinding } from './staged-findings.ts'
@@ -44,12 +45,7 @@ export interface ReplayOptions {
 }
 
 /** below this much input, starting workers (about 150 ms) costs more than it saves */
-export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-/**
- * Young generation of a replay worker. V8 grows it up to 128 MB per thread when left alone, most of a replay's
- * peak RSS, while a replay's short-lived garbage (lines, events) needs far less to die young in.
- */
-const WORKER_YOUNG_GENERATION_MB = 24
+export { PARALLEL_MIN_BYTES }
 
 export function decisionView(d: Decision): ReplayDecision {
   return {
@@ -88,6 +84,7 @@ export async function replayFiles(
   const threads = recipe === undefined ? 1 : (options.threads ?? (await defaultThreads(files)))
   let perFile: FileCounts[]
   if (threads < 2 || recipe === undefined) {
+    releaseWarmReplayWorkers()
     perFile = await scanFiles(files, {
       event(event) {
         const d = engine.observe(event)
@@ -146,10 +143,8 @@ export async function replayFiles(
 }
 
 function startWorker(data: ReplayWorkerData): { worker: Worker; result: Promise<ReplayWorkerResult> } {
-  const worker = new Worker(new URL('./replay-worker.ts', import.meta.url), {
-    workerData: data,
-    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-  })
+  const worker = startReplayWorker(data)
+  worker.ref()
   const result = new Promise<ReplayWorkerResult>((resolve, reject) => {
     let sent: ReplayWorkerResult | undefined
     worker.once('message', (r: ReplayWorkerResult) => {
