@@ -55,6 +55,11 @@ export interface NodeOptions {
    * which a daemon barely notices but which dominated a simulator running 50 nodes in one process.
    */
   libp2pMetrics?: boolean
+  /**
+   * libp2p pings every connection every 10 s to find dead ones (default true). Over the simulator's in-process
+   * memory transport a connection cannot die unseen, and 50 nodes' pings were a tenth of its CPU.
+   */
+  connectionMonitor?: boolean
 }
 
 /** Written to `<dataDir>/api.json` while the node runs so `shieldwall status` (and tests) find the API. */
@@ -74,6 +79,7 @@ export class ShieldwallNode {
   readonly #clock: () => number
   readonly #connectionGater?: ConnectionGater
   readonly #libp2pMetrics: boolean
+  readonly #connectionMonitor: boolean
   #identity?: NodeIdentity
   #store?: Store
   #host?: ShieldwallHost
@@ -110,6 +116,7 @@ export class ShieldwallNode {
     this.#clock = options.clock ?? Date.now
     if (options.connectionGater !== undefined) this.#connectionGater = options.connectionGater
     this.#libp2pMetrics = options.libp2pMetrics ?? true
+    this.#connectionMonitor = options.connectionMonitor ?? true
     this.metrics = new NodeMetrics(config.nodeName !== undefined ? { node: config.nodeName } : {})
   }
 
@@ -247,6 +254,7 @@ export class ShieldwallNode {
         logPrefix: config.nodeName,
         appSpecificScore: (peerId) => book.gossipScore(peerId),
         ...(this.#libp2pMetrics ? { metricsRegistry: this.metrics.registry } : {}),
+        connectionMonitor: this.#connectionMonitor,
         ...(this.#connectionGater !== undefined ? { connectionGater: this.#connectionGater } : {}),
       })
     } catch (err) {

@@ -262,6 +262,7 @@ export class SimNetwork {
       logger,
       connectionGater: this.#gater(m),
       libp2pMetrics: false,
+      connectionMonitor: this.init.transport !== 'memory',
     })
     await node.start()
     m.node = node

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
 import { TOPICS } from '../protocol/topics.ts'
 import { AddressPool } from './addresses.ts'
@@ -350,6 +351,32 @@ async function warmUp(network: SimNetwork, onProgress: (ready: number) => void):
     await sleep(200)
   }
   await sleep(2000)
+  await quiescence()
+}
+
+/** The event loop's busy share below which the network counts as formed (handshakes and DHT walks done). */
+export const QUIET_LOOP_UTILISATION = 0.5
+const QUIET_SAMPLES = 3
+const QUIET_SAMPLE_MS = 500
+const QUIET_MAX_MS = 60_000
+
+/**
+ * Until the process's event loop is mostly idle for a while (bounded). Real members join over minutes on their
+ * own machines; here they all start within seconds on one core, and until their connection handshakes, DHT
+ * walks and identify exchanges are done, an alert waits behind them. Measuring from then would time the
+ * simulator's start-up, not the network.
+ */
+async function quiescence(): Promise<void> {
+  const deadline = Date.now() + QUIET_MAX_MS
+  let quiet = 0
+  let last = performance.eventLoopUtilization()
+  while (Date.now() < deadline && quiet < QUIET_SAMPLES) {
+    await sleep(QUIET_SAMPLE_MS)
+    const now = performance.eventLoopUtilization()
+    const busy = performance.eventLoopUtilization(now, last).utilization
+    last = now
+    quiet = busy < QUIET_LOOP_UTILISATION ? quiet + 1 : 0
+  }
 }
 
 function sampleTrust(network: SimNetwork, t: number): TrustSample {

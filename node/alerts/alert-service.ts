@@ -156,7 +156,11 @@ export class AlertService {
    * Judges wire bytes from any path (gossip, catch-up, API import), stores what is accepted, and counts
    * every outcome by reason.
    */
-  async intake(bytes: Uint8Array, origin: AlertOrigin): Promise<Validation<AlertBody>> {
+  async intake(
+    bytes: Uint8Array,
+    origin: AlertOrigin,
+    opts: { awaitStore?: boolean } = {},
+  ): Promise<Validation<AlertBody>> {
     const now = this.#clock()
     const limits = {
       maxBytes: this.#init.maxMessageBytes,
@@ -180,13 +184,11 @@ export class AlertService {
       if (verdict.action === 'accept') {
         this.#inFlight.add(key)
         if (live) this.#limiter.record(sender, now)
-        try {
-          const stored = await this.#c.alerts.put(envelope, bytes, origin, now)
-          this.counts.accepted++
-          this.#emit(stored)
-        } finally {
-          this.#inFlight.delete(key)
-        }
+        const stored = this.#store(envelope, bytes, origin, now, key)
+        if (opts.awaitStore === false) {
+          // The verdict is final before the write: the message is valid whether or not our disk keeps it.
+          stored.catch((err: unknown) => this.#log.error({ err, id: key }, 'accepted alert not stored'))
+        } else await stored
         return verdict
       }
     }
@@ -196,9 +198,27 @@ export class AlertService {
     return verdict
   }
 
+  async #store(
+    envelope: Envelope<AlertBody>,
+    bytes: Uint8Array,
+    origin: AlertOrigin,
+    now: number,
+    key: string,
+  ): Promise<void> {
+    try {
+      const stored = await this.#c.alerts.put(envelope, bytes, origin, now)
+      this.counts.accepted++
+      this.#emit(stored)
+    } finally {
+      this.#inFlight.delete(key)
+    }
+  }
+
   async #validateGossip(peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
     try {
-      const verdict = await this.intake(msg.data, 'gossip')
+      // Gossipsub forwards a message only once its validator answers; every hop waiting on a disk write would
+      // add that write to the alert's time to reach the far side of the network.
+      const verdict = await this.intake(msg.data, 'gossip', { awaitStore: false })
       if (verdict.action === 'accept') return TopicValidatorResult.Accept
       if (verdict.action === 'reject') {
         this.#log.info({ peer: peer.toString(), reason: verdict.reason }, 'rejected alert from peer')

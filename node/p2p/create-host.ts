@@ -42,6 +42,8 @@ export interface HostInit {
    * simulator's partitions, an operator's deny rules) supply one; by default libp2p allows everything.
    */
   connectionGater?: ConnectionGater
+  /** ping every connection to find dead ones (libp2p's connection monitor); default true */
+  connectionMonitor?: boolean
 }
 
 /**
@@ -88,6 +90,7 @@ export async function createHost(init: HostInit): Promise<ShieldwallHost> {
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: { maxConnections: init.maxConnections ?? 200 },
+    connectionMonitor: { enabled: init.connectionMonitor ?? true },
     ...(init.connectionGater !== undefined ? { connectionGater: init.connectionGater } : {}),
     services: services as never,
     ...(init.logPrefix !== undefined ? { logger: prefixLogger(init.logPrefix) } : {}),
