@@ -204,6 +204,7 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
       events.push({ t: Date.now() - t0, label }),
     )
     t0 = Date.now()
+    resources.startTraffic()
     let li = 0
     let ai = 0
     let ei = 0
@@ -254,6 +255,7 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
       }
       await sleep(TICK_MS)
     }
+    resources.endTraffic()
     await Promise.all(background)
 
     // Settle: let the last alerts propagate, until blocks stop changing for two seconds (bounded).
@@ -634,7 +636,14 @@ function buildReport(b: BuildInput): SimReport {
       maxConnections: Math.max(...conns),
       startupMs: b.startupMs,
     },
-    resources: { cpuUserMs: 0, cpuSystemMs: 0, peakRssMb: 0, peakHeapMb: 0, wallMs: 0 },
+    resources: {
+      cpuUserMs: 0,
+      cpuSystemMs: 0,
+      peakRssMb: 0,
+      peakHeapMb: 0,
+      wallMs: 0,
+      trafficLoopLoad: null,
+    },
     trust: {
       model: b.trustModel,
       source: 'reputation',

@@ -1,3 +1,8 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks'
+
+/** Above this mean event-loop load during the traffic, latencies measure the simulator's core, not the network. */
+export const SATURATED_LOOP = 0.85
+
 /** CPU time and peak memory of the whole simulator process (all nodes share it). */
 export interface ResourceUsage {
   cpuUserMs: number
@@ -7,6 +12,11 @@ export interface ResourceUsage {
   /** peak V8 heap in use, sampled */
   peakHeapMb: number
   wallMs: number
+  /**
+   * Share of wall time the event loop (which every node shares) was busy while traffic ran, per sample: near
+   * 1, alerts queue behind other nodes' work and propagation figures are bounded by this machine.
+   */
+  trafficLoopLoad: { mean: number; max: number } | null
 }
 
 export class ResourceMeter {
@@ -14,8 +24,29 @@ export class ResourceMeter {
   readonly #t0 = Date.now()
   #peakHeap = 0
   #peakRss = 0
+  #elu: EventLoopUtilization | undefined
+  readonly #loads: number[] = []
+
+  /** From now until `endTraffic`, each sample also records the event loop's load since the previous one. */
+  startTraffic(): void {
+    this.#elu = performance.eventLoopUtilization()
+  }
+
+  endTraffic(): void {
+    this.#loadSample()
+    this.#elu = undefined
+  }
+
+  #loadSample(): void {
+    if (this.#elu === undefined) return
+    const now = performance.eventLoopUtilization()
+    const delta = performance.eventLoopUtilization(now, this.#elu)
+    if (delta.idle + delta.active > 0) this.#loads.push(delta.utilization)
+    this.#elu = now
+  }
 
   sample(): { rssMb: number; heapMb: number } {
+    this.#loadSample()
     const m = process.memoryUsage()
     this.#peakHeap = Math.max(this.#peakHeap, m.heapUsed)
     this.#peakRss = Math.max(this.#peakRss, m.rss)
@@ -31,10 +62,21 @@ export class ResourceMeter {
       peakRssMb: Math.max(mb(this.#peakRss), Math.round(process.resourceUsage().maxRSS / 1024)),
       peakHeapMb: mb(this.#peakHeap),
       wallMs: Date.now() - this.#t0,
+      trafficLoopLoad:
+        this.#loads.length === 0
+          ? null
+          : {
+              mean: round2(this.#loads.reduce((a, b) => a + b, 0) / this.#loads.length),
+              max: round2(Math.max(...this.#loads)),
+            },
     }
   }
 }
 
 function mb(bytes: number): number {
   return Math.round(bytes / (1024 * 1024))
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100
 }

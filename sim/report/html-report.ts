@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises'
+import { SATURATED_LOOP } from '../metrics/resource-meter.ts'
 import type { ReportRound, SimReport } from './report.ts'
 import { escapeHtml, lineChart, type Series } from './svg-chart.ts'
 import { summaryTable } from './summary-table.ts'
@@ -99,9 +100,24 @@ table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;paddin
 <h1>shieldwall sim: ${escapeHtml(r.scenario)} <span class="${r.passed ? 'pass' : 'fail'}">${r.passed ? 'passed' : 'failed'}</span></h1>
 <p>${escapeHtml(r.description)}</p>
 <p>${r.nodes} nodes (${r.hostileNodes} hostile), seed ${r.seed}, ${r.transport} transport, ${r.durationSeconds} s, started ${escapeHtml(r.startedAt)}.</p>
+<p>${costLine(r)}</p>
 ${sections.join('\n')}
 </body></html>
 `
+}
+
+/** What the run cost this machine, and whether its one event loop was saturated (then latencies are its). */
+function costLine(r: SimReport): string {
+  const u = r.resources
+  const load = u.trafficLoopLoad
+  const loadText =
+    load === null
+      ? ''
+      : `; event loop busy ${Math.round(load.mean * 100)}% on average while traffic ran (peak ${Math.round(load.max * 100)}%)` +
+        (load.mean >= SATURATED_LOOP
+          ? `, <strong class="fail">saturated: the propagation figures measure this machine's core more than the network</strong>`
+          : '')
+  return `All nodes share one process: ${((u.cpuUserMs + u.cpuSystemMs) / 1000).toFixed(1)} s CPU in ${(u.wallMs / 1000).toFixed(1)} s wall, peak RSS ${u.peakRssMb} MiB${loadText}.`
 }
 
 /** Accuracy and epsilon per round, one line per aggregation rule when runs are compared, and the rounds' table. */

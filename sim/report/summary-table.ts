@@ -1,6 +1,8 @@
+import { SATURATED_LOOP } from '../metrics/resource-meter.ts'
 import type { SimReport } from './report.ts'
 
 const ms = (v: number | null) => (v === null ? '-' : `${v} ms`)
+const pct = (v: number) => `${Math.round(v * 100)}%`
 const kb = (v: number) => `${(v / 1024).toFixed(1)} KiB`
 
 /** The end-of-run table for a terminal: outcome first, then cost, then each assertion. */
@@ -41,6 +43,15 @@ export function summaryTable(r: SimReport): string {
     ['cpu user + system', `${((r.resources.cpuUserMs + r.resources.cpuSystemMs) / 1000).toFixed(1)} s`],
     ['peak rss / heap', `${r.resources.peakRssMb} MiB / ${r.resources.peakHeapMb} MiB`],
   ]
+  const load = r.resources.trafficLoopLoad
+  if (load !== null)
+    rows.push([
+      'event loop load (traffic)',
+      `mean ${pct(load.mean)}, max ${pct(load.max)}` +
+        (load.mean >= SATURATED_LOOP
+          ? ': this machine was saturated, latencies measure its core more than the network'
+          : ''),
+    ])
   if (r.churn !== undefined)
     rows.push([
       'churn',
