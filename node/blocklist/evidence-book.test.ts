@@ -97,6 +97,20 @@ describe('EvidenceBook', () => {
     expect(await book.reporterTrustChanged('nobody')).toBe(0)
   })
 
+  it('says whether a reporter has a live report, in any spelling of the address, without weighing', async () => {
+    const { book, trust, applied, advance } = setup()
+    trust.set('a', 0.9)
+    await book.addReport('192.0.2.1', report('a'))
+    const weighed = applied.length
+    expect(book.hasReport('::ffff:192.0.2.1', 'a')).toBe(true)
+    expect(book.hasReport('192.0.2.1', 'b')).toBe(false)
+    expect(book.hasReport('192.0.2.2', 'a')).toBe(false)
+    expect(applied.length).toBe(weighed)
+    // a report past the maximum age no longer counts, even before anything prunes it
+    advance(DEFAULT_BLOCK_POLICY.maxAgeMs + 1)
+    expect(book.hasReport('192.0.2.1', 'a')).toBe(false)
+  })
+
   it('drops evidence past the maximum age, and bounds local detections', async () => {
     const { book, trust, advance } = setup()
     trust.set('a', 0.9)

@@ -159,6 +159,15 @@ export class EvidenceBook<R> {
     return weigh ? this.reevaluate(value) : undefined
   }
 
+  /**
+   * Whether `reporter` has a report on the indicator that still counts (not past the policy's maximum age).
+   * Answers without weighing: a blocklist summary asks this for each of its entries.
+   */
+  hasReport(indicator: string, reporter: string): boolean {
+    const report = this.#books.get(parseIndicator(indicator).canonical)?.reports.get(reporter)
+    return report !== undefined && report.at >= this.#c.clock() - this.#init.policy.maxAgeMs
+  }
+
   /** The verdict on the evidence held now, without acting on it (for "why is this blocked" pages). */
   weigh(indicator: string): BlockVerdict | undefined {
     const value = parseIndicator(indicator).canonical

@@ -142,8 +142,7 @@ export class CommunityDefense {
       }
       // One voice per reporter per indicator: a summary never adds to that reporter's own alert, it only
       // stands in for it when the alert never reached us.
-      const existing = this.#c.blocklist.evidence.weigh(entry.value)
-      if (existing?.reporters.includes(reporter)) continue
+      if (this.#c.blocklist.evidence.hasReport(entry.value, reporter)) continue
       this.counts.summaryEntries++
       await this.#c.blocklist.evidence.addReport(entry.value, {
         reporter,
