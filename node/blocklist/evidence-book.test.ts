@@ -97,18 +97,50 @@ describe('EvidenceBook', () => {
     expect(await book.reporterTrustChanged('nobody')).toBe(0)
   })
 
-  it('says whether a reporter has a live report, in any spelling of the address, without weighing', async () => {
+  it("says whether a reporter's own alert is held, in any spelling of the address, without weighing", async () => {
     const { book, trust, applied, advance } = setup()
-    trust.set('a', 0.9)
+    trust.set('a', 0.9).set('b', 0.9)
     await book.addReport('192.0.2.1', report('a'))
+    await book.addReport('192.0.2.1', report('b', { standIn: true }))
     const weighed = applied.length
-    expect(book.hasReport('::ffff:192.0.2.1', 'a')).toBe(true)
-    expect(book.hasReport('192.0.2.1', 'b')).toBe(false)
-    expect(book.hasReport('192.0.2.2', 'a')).toBe(false)
+    expect(book.hasAlertReport('::ffff:192.0.2.1', 'a')).toBe(true)
+    expect(book.hasAlertReport('192.0.2.1', 'b')).toBe(false) // a stand-in is not the alert
+    expect(book.hasAlertReport('192.0.2.1', 'c')).toBe(false)
+    expect(book.hasAlertReport('192.0.2.2', 'a')).toBe(false)
     expect(applied.length).toBe(weighed)
     // a report past the maximum age no longer counts, even before anything prunes it
     advance(DEFAULT_BLOCK_POLICY.maxAgeMs + 1)
-    expect(book.hasReport('192.0.2.1', 'a')).toBe(false)
+    expect(book.hasAlertReport('192.0.2.1', 'a')).toBe(false)
+  })
+
+  it("a reporter's alert outranks a summary's stand-in for it, whichever is newer", async () => {
+    const { book, trust } = setup()
+    trust.set('a', 0.9)
+    // the summary arrives first and is newer than the alert it restates
+    await book.addReport(
+      '192.0.2.1',
+      report('a', { confidence: 0.4, severity: 'medium', at: NOW + 60_000, standIn: true }),
+    )
+    await book.addReport('192.0.2.1', report('a', { confidence: 0.9, severity: 'high', at: NOW }))
+    expect(book.hasAlertReport('192.0.2.1', 'a')).toBe(true)
+    const withAlert = book.weigh('192.0.2.1')?.score as number
+    // a later summary does not push the alert out
+    await book.addReport(
+      '192.0.2.1',
+      report('a', { confidence: 0.4, severity: 'medium', at: NOW + 120_000, standIn: true }),
+    )
+    expect(book.hasAlertReport('192.0.2.1', 'a')).toBe(true)
+    expect(book.weigh('192.0.2.1')?.score).toBe(withAlert)
+    expect(book.stats().reports).toBe(1)
+  })
+
+  it('a newer stand-in refreshes an older one', async () => {
+    const { book, trust } = setup()
+    trust.set('a', 0.9)
+    await book.addReport('192.0.2.1', report('a', { scenario: 'old', standIn: true }))
+    await book.addReport('192.0.2.1', report('a', { scenario: 'new', at: NOW + 1, standIn: true }))
+    await book.addReport('192.0.2.1', report('a', { scenario: 'older', at: NOW - 1, standIn: true }))
+    expect(book.weigh('192.0.2.1')?.scenario).toBe('new')
   })
 
   it('drops evidence past the maximum age, and bounds local detections', async () => {

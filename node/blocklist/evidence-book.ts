@@ -8,7 +8,13 @@ import {
 } from './decide-block.ts'
 
 /** A peer report as stored: trust is looked up when the indicator is weighed, so it is always current. */
-export type StoredReport = Omit<PeerReport, 'trust'>
+export type StoredReport = Omit<PeerReport, 'trust'> & {
+  /**
+   * A blocklist summary's restatement standing in for an alert of this reporter's we never received. The alert
+   * itself always outranks it, whichever is newer; a newer stand-in replaces an older one.
+   */
+  standIn?: boolean
+}
 
 export interface EvidenceBookInit {
   policy: BlockPolicy
@@ -116,7 +122,12 @@ export class EvidenceBook<R> {
     if (value === undefined) return undefined
     const book = this.#book(value)
     const prior = book.reports.get(report.reporter)
-    if (prior !== undefined && prior.at > report.at) return this.reevaluate(value)
+    const outranked =
+      prior !== undefined &&
+      (report.standIn === true
+        ? prior.standIn !== true || prior.at > report.at
+        : prior.standIn !== true && prior.at > report.at)
+    if (outranked) return this.reevaluate(value)
     if (prior === undefined) {
       if (book.reports.size >= this.#init.maxReportsPerIndicator) this.#evictReport(value, book)
       this.#reports++
@@ -160,12 +171,16 @@ export class EvidenceBook<R> {
   }
 
   /**
-   * Whether `reporter` has a report on the indicator that still counts (not past the policy's maximum age).
-   * Answers without weighing: a blocklist summary asks this for each of its entries.
+   * Whether `reporter`'s own alert on the indicator is held and still counts (not past the policy's maximum age):
+   * then a summary restating it adds nothing. Answers without weighing, for each entry of each summary.
    */
-  hasReport(indicator: string, reporter: string): boolean {
+  hasAlertReport(indicator: string, reporter: string): boolean {
     const report = this.#books.get(parseIndicator(indicator).canonical)?.reports.get(reporter)
-    return report !== undefined && report.at >= this.#c.clock() - this.#init.policy.maxAgeMs
+    return (
+      report !== undefined &&
+      report.standIn !== true &&
+      report.at >= this.#c.clock() - this.#init.policy.maxAgeMs
+    )
   }
 
   /** The verdict on the evidence held now, without acting on it (for "why is this blocked" pages). */

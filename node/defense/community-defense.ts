@@ -141,8 +141,8 @@ export class CommunityDefense {
         continue
       }
       // One voice per reporter per indicator: a summary never adds to that reporter's own alert, it only
-      // stands in for it when the alert never reached us.
-      if (this.#c.blocklist.evidence.hasReport(entry.value, reporter)) continue
+      // stands in for it when the alert never reached us (and a later alert replaces the stand-in).
+      if (this.#c.blocklist.evidence.hasAlertReport(entry.value, reporter)) continue
       this.counts.summaryEntries++
       await this.#c.blocklist.evidence.addReport(entry.value, {
         reporter,
@@ -150,6 +150,7 @@ export class CommunityDefense {
         scenario: entry.scenario,
         severity: 'medium',
         at: body.generatedAt,
+        standIn: true,
       })
     }
   }

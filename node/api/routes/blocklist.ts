@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { parseIndicator } from '../../../protocol/indicator.ts'
 import type { BlockEntry } from '../../blocklist/block-entry.ts'
+import { NEVER } from '../../blocklist/blocklist.ts'
 import { EXPORT_FORMATS, exportBlocklist } from '../../blocklist/exporters.ts'
 import type { ShieldwallNode } from '../../shieldwall-node.ts'
 import { apiError } from '../errors.ts'
@@ -59,12 +60,14 @@ const ListQuery = z.object({
     .optional(),
 })
 
+/** An expiry as the API shows it: ISO time, or null for a block that never expires. */
+export function expiryView(expiresAt: number): string | null {
+  return expiresAt >= NEVER ? null : new Date(expiresAt).toISOString()
+}
+
+/** A blocklist entry as every API path shows it (REST, the decision stream). */
 export function entryView(e: BlockEntry) {
-  return {
-    ...e,
-    createdAt: new Date(e.createdAt).toISOString(),
-    expiresAt: e.expiresAt >= 8.64e15 ? null : new Date(e.expiresAt).toISOString(),
-  }
+  return { ...e, createdAt: new Date(e.createdAt).toISOString(), expiresAt: expiryView(e.expiresAt) }
 }
 
 /** The node's blocklist: what it blocks and why, manual entries and the allowlist. */

@@ -1,10 +1,10 @@
 import { Hono } from 'hono'
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming'
 import { z } from 'zod'
-import type { BlockEntry } from '../../blocklist/block-entry.ts'
 import type { BouncerService } from '../../bouncer/bouncer-service.ts'
 import type { JournalRecord } from '../../bouncer/change-journal.ts'
 import { queryParams } from '../validate.ts'
+import { entryView } from './blocklist.ts'
 
 export interface DecisionStreamOptions {
   /** a `heartbeat` event after this long without one, so proxies keep the connection and clients see it live */
@@ -17,14 +17,6 @@ export const DEFAULT_HEARTBEAT_MS = 15_000
 const BATCH = 500
 
 const StreamQuery = z.object({ snapshot: z.enum(['true', 'false']).optional() })
-
-function entryView(entry: BlockEntry) {
-  return {
-    ...entry,
-    createdAt: new Date(entry.createdAt).toISOString(),
-    expiresAt: new Date(entry.expiresAt).toISOString(),
-  }
-}
 
 function recordData(record: JournalRecord): string {
   const { change } = record

@@ -9,6 +9,7 @@ import { apiError } from '../errors.ts'
 import { toCef } from '../../integrations/cef.ts'
 import { stixBundle } from '../../integrations/stix.ts'
 import { doc } from '../openapi/route-doc.ts'
+import { expiryView } from './blocklist.ts'
 import { jsonBody, pathParams, queryParams } from '../validate.ts'
 
 const indicatorField = z.string().transform((text, ctx) => {
@@ -75,7 +76,7 @@ function decisionFor(node: ShieldwallNode, indicator: string) {
     score: entry.score,
     scenario: entry.scenario,
     reporters: entry.reporters,
-    expiresAt: entry.expiresAt >= 8.64e15 ? null : new Date(entry.expiresAt).toISOString(),
+    expiresAt: expiryView(entry.expiresAt),
   }
 }
 
