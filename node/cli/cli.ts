@@ -8,6 +8,7 @@ import { loadOrCreateIdentity } from '../../crypto/identity/node-identity.ts'
 import { TOKEN_FILE } from '../api/api-token.ts'
 import type { ApiEndpointFile } from '../shieldwall-node.ts'
 import { VERSION } from '../version.ts'
+import { UsageError } from './usage-error.ts'
 
 const USAGE = `shieldwall ${VERSION}: federated peer-to-peer defense daemon
 
@@ -54,10 +55,6 @@ const OPERATOR_ERRORS = new Set([
   'InvalidExportNameError',
   'UnknownExportFormatError',
 ])
-
-export class UsageError extends Error {
-  override name = 'UsageError'
-}
 
 const COMMON = {
   config: { type: 'string' },

@@ -8,7 +8,7 @@ import { readStoredEntries } from '../blocklist/blocklist.ts'
 import { EXPORT_FORMATS, exportBlocklist, type ExportFormat } from '../blocklist/exporters.ts'
 import type { ApiEndpointFile } from '../shieldwall-node.ts'
 import { openStore } from '../store/open-store.ts'
-import { UsageError } from './cli.ts'
+import { UsageError } from './usage-error.ts'
 
 export const EXPORT_USAGE = `usage:
   shieldwall export --format nft|ipset|nginx|plain [--output FILE] [--timeouts] [--name NAME]

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { computeEpsilon, type PrivacySpent, type RdpConversion } from '../../crypto/privacy/index.ts'
+import { UsageError } from './usage-error.ts'
 
 export const PRIVACY_USAGE = `usage:
   shieldwall privacy epsilon --sample-rate Q --noise-multiplier SIGMA --steps T --delta D
@@ -7,11 +8,6 @@ export const PRIVACY_USAGE = `usage:
       epsilon of T steps of DP-SGD (sampled Gaussian mechanism, RDP accountant, Opacus' orders).
       tight: Balle et al. 2020 (Opacus' default); classic: Mironov 2017 (TF-Privacy's).
 `
-
-/** Named like main.ts' UsageError so the CLI prints the message alone and exits with 2. */
-export class PrivacyUsageError extends Error {
-  override name = 'UsageError'
-}
 
 const CONVERSIONS: Record<string, RdpConversion> = {
   tight: 'balle2020',
@@ -33,14 +29,13 @@ function numberFlag(
   check: (n: number) => boolean,
   want: string,
 ): number {
-  if (text === undefined)
-    throw new PrivacyUsageError(`privacy epsilon: --${name} is required\n\n${PRIVACY_USAGE}`)
+  if (text === undefined) throw new UsageError(`privacy epsilon: --${name} is required\n\n${PRIVACY_USAGE}`)
   const n = text.trim() === '' ? NaN : Number(text)
-  if (!check(n)) throw new PrivacyUsageError(`privacy epsilon: --${name} ${text}: expected ${want}`)
+  if (!check(n)) throw new UsageError(`privacy epsilon: --${name} ${text}: expected ${want}`)
   return n
 }
 
-/** Parses `privacy epsilon` flags and computes; throws PrivacyUsageError for anything the operator typed wrong. */
+/** Parses `privacy epsilon` flags and computes; throws UsageError for anything the operator typed wrong. */
 export function privacyEpsilon(argv: string[]): PrivacyEpsilonResult & { json: boolean } {
   const { values } = parseArgs({
     args: argv,
@@ -69,9 +64,7 @@ export function privacyEpsilon(argv: string[]): PrivacyEpsilonResult & { json: b
   const delta = numberFlag('delta', values.delta, (d) => d > 0 && d < 1, 'a number in (0, 1), e.g. 1e-5')
   const conversion = CONVERSIONS[values.conversion]
   if (conversion === undefined) {
-    throw new PrivacyUsageError(
-      `privacy epsilon: --conversion ${values.conversion}: expected tight or classic`,
-    )
+    throw new UsageError(`privacy epsilon: --conversion ${values.conversion}: expected tight or classic`)
   }
   const spent: PrivacySpent = computeEpsilon({
     sampleRate,
@@ -97,8 +90,7 @@ export async function privacy(argv: string[]): Promise<void> {
   if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h' || rest.includes('--help')) {
     return void process.stdout.write(PRIVACY_USAGE)
   }
-  if (sub !== 'epsilon')
-    throw new PrivacyUsageError(`privacy: unknown subcommand "${sub}"\n\n${PRIVACY_USAGE}`)
+  if (sub !== 'epsilon') throw new UsageError(`privacy: unknown subcommand "${sub}"\n\n${PRIVACY_USAGE}`)
   const { json, ...result } = privacyEpsilon(rest)
   process.stdout.write(formatPrivacyEpsilon(result, json))
 }

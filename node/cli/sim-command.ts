@@ -5,6 +5,7 @@ import { progressBar } from '../../sim/report/progress-bar.ts'
 import { summaryTable } from '../../sim/report/summary-table.ts'
 import { runScenario } from '../../sim/run-scenario.ts'
 import { SCENARIOS, scenarioByName } from '../../sim/scenarios/index.ts'
+import { UsageError } from './usage-error.ts'
 
 export const SIM_USAGE = `usage:
   shieldwall sim [--scenario NAME] [--nodes N] [--seed S] [--duration SECONDS] [--report FILE.json]
@@ -17,15 +18,11 @@ export const SIM_USAGE = `usage:
   Exits 1 when an assertion of the scenario fails.
 `
 
-export class SimUsageError extends Error {
-  override name = 'UsageError'
-}
-
 function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
   if (text === undefined) return undefined
   const n = Number(text)
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-    throw new SimUsageError(`--${flag} ${text}: expected a positive ${integer ? 'integer' : 'number'}`)
+    throw new UsageError(`--${flag} ${text}: expected a positive ${integer ? 'integer' : 'number'}`)
   return n
 }
 
@@ -53,23 +50,23 @@ export async function sim(argv: string[]): Promise<void> {
   try {
     scenario = scenarioByName(values.scenario)
   } catch (err) {
-    throw new SimUsageError((err as Error).message)
+    throw new UsageError((err as Error).message)
   }
   if (values.transport !== 'memory' && values.transport !== 'tcp')
-    throw new SimUsageError(`--transport ${values.transport}: expected memory or tcp`)
+    throw new UsageError(`--transport ${values.transport}: expected memory or tcp`)
   if (values.trust !== undefined && values.trust !== 'community' && values.trust !== 'organic')
-    throw new SimUsageError(`--trust ${values.trust}: expected community or organic`)
+    throw new UsageError(`--trust ${values.trust}: expected community or organic`)
   const levels = ['silent', 'error', 'warn', 'info', 'debug']
   if (!levels.includes(values['log-level']))
-    throw new SimUsageError(`--log-level: expected one of ${levels.join(', ')}`)
+    throw new UsageError(`--log-level: expected one of ${levels.join(', ')}`)
   const seed = Number(values.seed)
   if (!Number.isInteger(seed) || seed < 0)
-    throw new SimUsageError(`--seed ${values.seed}: expected an integer >= 0`)
+    throw new UsageError(`--seed ${values.seed}: expected an integer >= 0`)
   const hostile = values.hostile === undefined ? undefined : Number(values.hostile)
   if (hostile !== undefined && !(hostile >= 0 && hostile < 1))
-    throw new SimUsageError(`--hostile ${values.hostile}: expected a fraction from 0 to below 1`)
+    throw new UsageError(`--hostile ${values.hostile}: expected a fraction from 0 to below 1`)
   const nodes = positiveNumber('nodes', values.nodes, true)
-  if (nodes !== undefined && nodes < 2) throw new SimUsageError('--nodes: at least 2')
+  if (nodes !== undefined && nodes < 2) throw new UsageError('--nodes: at least 2')
 
   const bar = progressBar()
   let report

@@ -4,6 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import type { Logger } from '../logging/logger.ts'
 import { sortableNumber, type Store } from '../store/open-store.ts'
+import { tokenMatches } from '../api/api-token.ts'
 
 /** What a webhook can subscribe to. */
 export const WEBHOOK_EVENTS = [
@@ -88,12 +89,7 @@ export function signBody(secret: string, body: string | Uint8Array): string {
 
 /** Constant-time check of a received signature header, for receivers (and our tests). */
 export function verifySignature(secret: string, body: string | Uint8Array, header: string | null): boolean {
-  if (header === null) return false
-  const expected = signBody(secret, body)
-  if (expected.length !== header.length) return false
-  let diff = 0
-  for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ header.charCodeAt(i)
-  return diff === 0
+  return header !== null && tokenMatches(header, signBody(secret, body))
 }
 
 /** Delay before attempt `n` (1-based; attempt 1 is immediate), doubling up to a cap. */

@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { FEATURE_SCHEMA } from '../../detect/features/feature-schema.ts'
 import type { FederationService } from '../../learning/federation/federation-service.ts'
-import { topContributions } from '../../learning/federation/model-detector.ts'
+import { raising } from '../../learning/federation/model-detector.ts'
 import { explainOcclusion } from '../../learning/model/explain.ts'
 import type { ModelSummary, ModelVersion } from '../../learning/registry/model-registry.ts'
 import { apiError } from '../errors.ts'
@@ -193,15 +193,14 @@ export function mlRoutes(node: { readonly learning: FederationService }): Hono {
         const model = learning.model
         const score = learning.predict(x)
         const top = body.top ?? 5
-        const contributions = explainOcclusion(model, x)
-          .slice(0, top)
-          .map((k) => ({ ...k, value: x[NAMES.indexOf(k.feature)] }))
+        const all = explainOcclusion(model, x)
+        const contributions = all.slice(0, top).map((k) => ({ ...k, value: x[NAMES.indexOf(k.feature)] }))
         return c.json({
           score,
           modelHash: learning.modelHash,
           method: 'occlusion: score minus the score with the feature at its training mean',
           contributions,
-          raising: topContributions(model, x, top).map((k) => k.feature),
+          raising: raising(all, top).map((k) => k.feature),
           window,
         })
       },

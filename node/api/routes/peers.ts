@@ -23,12 +23,16 @@ function gossipScoreOf(node: ShieldwallNode, peerId: string): number | null {
   return peerGossipScore(node.host.services.pubsub, peerId) ?? null
 }
 
-function peerView(node: ShieldwallNode, peerId: string) {
+/** ids of the peers connected now; built once per request, not once per peer */
+function connectedPeers(node: ShieldwallNode): Set<string> {
+  return new Set(node.host.getPeers().map((p) => p.toString()))
+}
+
+function peerView(node: ShieldwallNode, peerId: string, connected: Set<string>) {
   const rep = node.reputation.get(peerId)
-  const connected = node.host.getPeers().some((p) => p.toString() === peerId)
   const base = {
     peerId,
-    connected,
+    connected: connected.has(peerId),
     // what gossipsub thinks of the peer right now (our reputation is one term of it)
     gossipScore: gossipScoreOf(node, peerId),
   }
@@ -58,15 +62,16 @@ export function peerRoutes(node: ShieldwallNode): Hono {
         limit,
         ...(pinned !== undefined ? { pinned: pinned === 'true' } : {}),
       })
+      const connected = connectedPeers(node)
       const ids = new Set(known.map((p) => p.peerId))
-      if (pinned === undefined) for (const p of node.host.getPeers()) ids.add(p.toString())
-      const items = [...ids].slice(0, limit).map((id) => peerView(node, id))
+      if (pinned === undefined) for (const id of connected) ids.add(id)
+      const items = [...ids].slice(0, limit).map((id) => peerView(node, id, connected))
       items.sort((a, b) => b.trust - a.trust)
       return c.json({ items })
     })
     .get('/:id', doc({ summary: "One peer's trust, evidence and pin" }), pathParams(PeerParam), (c) => {
       const { id } = c.req.valid('param')
-      return c.json(peerView(node, id))
+      return c.json(peerView(node, id, connectedPeers(node)))
     })
     .put(
       '/:id',
@@ -83,7 +88,7 @@ export function peerRoutes(node: ShieldwallNode): Hono {
           if ((err as Error).name === 'InvalidPeerIdError') throw apiError(400, (err as Error).message, 'id')
           throw err
         }
-        return c.json(peerView(node, id))
+        return c.json(peerView(node, id, connectedPeers(node)))
       },
     )
 }

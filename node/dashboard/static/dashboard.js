@@ -55,6 +55,16 @@ function lineChart(el, series, emptyText) {
 
 const round = (n) => (Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 1000) / 1000)
 
+let statusSoon = null
+/** After stream events: a burst of blocks is one status refresh a second later, not one per block. */
+function refreshStatusSoon() {
+  if (statusSoon !== null) return
+  statusSoon = setTimeout(() => {
+    statusSoon = null
+    void refreshStatus().catch(() => {})
+  }, 1000)
+}
+
 async function refreshStatus() {
   const s = await api('/api/defense/network/status')
   text($('peer-id'), s.peerId)
@@ -171,7 +181,7 @@ async function follow() {
           if ((event === 'added' || event === 'removed') && data.length > 0) {
             const payload = JSON.parse(data.join('\n'))
             addFeedRow(event, payload.entry ?? payload)
-            void refreshStatus().catch(() => {})
+            refreshStatusSoon()
           }
         }
       }

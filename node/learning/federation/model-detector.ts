@@ -164,9 +164,12 @@ export function modelReasons(
 
 /** the features that pushed the score up, largest first */
 export function topContributions(model: MlpModel, x: ArrayLike<number>, top: number): FeatureContribution[] {
-  return explainOcclusion(model, x)
-    .filter((c) => c.contribution > 0)
-    .slice(0, top)
+  return raising(explainOcclusion(model, x), top)
+}
+
+/** The `top` contributions that raise the score, from an occlusion pass already made. */
+export function raising(contributions: FeatureContribution[], top: number): FeatureContribution[] {
+  return contributions.filter((c) => c.contribution > 0).slice(0, top)
 }
 
 function describeFeature(c: FeatureContribution, x: ArrayLike<number>): string {
