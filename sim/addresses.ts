@@ -45,7 +45,3 @@ export class AddressPool {
     throw new AddressPoolExhaustedError('no free simulated address left')
   }
 }
-
-export function isSimAttackerAddress(ip: string): boolean {
-  return ATTACKER_V4_PREFIXES.some((p) => ip.startsWith(p)) || ip.startsWith(ATTACKER_V6_PREFIX)
-}

@@ -7,8 +7,9 @@ import { pino } from 'pino'
 import { loadConfig, type ShieldwallConfig } from '../config/index.ts'
 import { getPublicKey } from '../crypto/signing/ed25519.ts'
 import { peerIdFromEd25519PublicKey } from '../crypto/identity/peer-id.ts'
-import type { Logger } from '../node/logging/logger.ts'
+import { silentLogger, type Logger } from '../node/logging/logger.ts'
 import { ShieldwallNode } from '../node/shieldwall-node.ts'
+import { stripUndefined } from '../node/service-init.ts'
 
 export type Transport = 'memory' | 'tcp'
 export type Role = 'honest' | 'hostile'
@@ -257,7 +258,7 @@ export class SimNetwork {
 
   async start(m: SimMember): Promise<ShieldwallNode> {
     if (m.node !== undefined) return m.node
-    const logger = this.#logger?.child({ node: m.name }) ?? pino({ level: 'silent' })
+    const logger = this.#logger?.child({ node: m.name }) ?? silentLogger()
     const node = new ShieldwallNode(this.#config(m), {
       logger,
       connectionGater: this.#gater(m),
@@ -361,8 +362,4 @@ export class SimNetwork {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }

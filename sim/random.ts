@@ -1,7 +1,7 @@
 import { mulberry32, randomInt, type Prng } from '../node/detect/features/prng.ts'
 
 export type { Prng }
-export { mulberry32, randomInt }
+export { randomInt }
 
 /**
  * One seeded stream per purpose (traffic, roles, ...) so adding draws to one does not shift the others: a run

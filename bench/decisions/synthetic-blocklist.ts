@@ -4,6 +4,7 @@ import { formatIp } from '../../protocol/indicator.ts'
 import type { BlockEntry, BlockOrigin } from '../../node/blocklist/block-entry.ts'
 import { NEVER, writeStoredEntries } from '../../node/blocklist/blocklist.ts'
 import { openStore } from '../../node/store/open-store.ts'
+import { mulberry32, randomInt } from '../../node/detect/features/prng.ts'
 
 /**
  * A synthetic million-entry blocklist for the decision benchmarks: 90% IPv4 /32, 5% IPv4 /16–/30, 5% IPv6
@@ -14,16 +15,8 @@ import { openStore } from '../../node/store/open-store.ts'
  * daemon would. Deterministic: the same seed gives the same entries.
  */
 
-let seed = 0x5eed
-function next(): number {
-  seed = (seed + 0x6d2b79f5) >>> 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
-const int = (n: number) => (next() * n) | 0
+const next = mulberry32(0x5eed)
+const int = (n: number) => randomInt(next, n)
 
 /** First octets clear of the default allowlist (private, loopback, CGNAT, link-local) and multicast. */
 const PUBLIC_OCTETS = Array.from({ length: 223 }, (_, i) => i + 1).filter(

@@ -15,6 +15,7 @@ import type { Logger } from '../logging/logger.ts'
 import type { SequenceCounter } from '../store/sequence-counter.ts'
 import { AlertStore, type AlertOrigin, type StoredAlert } from './alert-store.ts'
 import { SenderRateLimiter } from './sender-rate-limiter.ts'
+import { stripUndefined } from '../service-init.ts'
 
 export interface AlertServiceInit {
   defaultTtlSeconds: number
@@ -259,8 +260,4 @@ export function alertService(
 ): (components: AlertServiceComponents) => AlertService {
   const merged: AlertServiceInit = { ...DEFAULTS, ...stripUndefined(init) }
   return (components) => new AlertService(merged, components)
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }

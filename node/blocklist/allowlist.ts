@@ -1,5 +1,6 @@
 import { parseIndicator, type Indicator } from '../../protocol/indicator.ts'
 import { CidrTrie } from './cidr-trie.ts'
+import { stripUndefined } from '../service-init.ts'
 
 /** Why a range is on the allowlist; shown to admins when a block is refused. */
 export type AllowSource = 'loopback' | 'private' | 'self' | 'config'
@@ -114,8 +115,4 @@ export class Allowlist {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }
-}
-
-export function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }

@@ -19,6 +19,7 @@ import type { Validation, ValidationReason } from '../../protocol/validation/val
 import type { AlertOrigin, AlertStore } from '../alerts/alert-store.ts'
 import { SenderRateLimiter } from '../alerts/sender-rate-limiter.ts'
 import type { Logger } from '../logging/logger.ts'
+import { stripUndefined } from '../service-init.ts'
 
 export interface AlertSyncInit {
   /** alerts per page asked for (and most served), at most MAX_SYNC_PAGE_LIMIT */
@@ -311,8 +312,4 @@ export function alertSync(init: Partial<AlertSyncInit> = {}): (components: Alert
 
 function anySignal(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
   return b === undefined ? a : AbortSignal.any([a, b])
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }

@@ -15,6 +15,12 @@ export class BlockRecorder {
     if (value.includes('/')) this.#ranges.push({ range: parseIndicator(value), at })
   }
 
+  clear(): void {
+    this.firstBlocked.clear()
+    this.addTimes.length = 0
+    this.#ranges.length = 0
+  }
+
   /** when `ip` first became blocked (its own entry or a range covering it), or undefined */
   blockedAt(ip: string): number | undefined {
     let at = this.firstBlocked.get(ip)
@@ -43,10 +49,8 @@ export class BlockWatcher {
 
   /** forgets everything recorded so far (the organic warm-up's blocks are not part of the measured run) */
   reset(): void {
-    for (const r of [this.blocks, this.community]) {
-      r.firstBlocked.clear()
-      r.addTimes.length = 0
-    }
+    this.blocks.clear()
+    this.community.clear()
     this.localAt.clear()
     this.sightedAt.clear()
   }

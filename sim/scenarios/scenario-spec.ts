@@ -116,8 +116,6 @@ export type NetworkEventSpec =
       healAt: number
     }
 
-export type { LearningSpec } from '../learning/learning-spec.ts'
-
 export type Comparison = '<' | '<=' | '==' | '>=' | '>'
 
 export interface Assertion {

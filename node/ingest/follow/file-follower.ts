@@ -15,6 +15,7 @@ import {
 } from './file-identity.ts'
 import { LineSplitter } from './line-splitter.ts'
 import type { FileOffset, OffsetStore } from './offset-store.ts'
+import { stripUndefined } from '../../service-init.ts'
 
 export interface FileFollowerInit {
   /** the file to follow; relative paths are resolved against the working directory once */
@@ -525,8 +526,4 @@ export function fileFollower(
 ): (components: FileFollowerComponents) => FileFollower {
   const merged: FileFollowerInit = { path: '', ...DEFAULTS, ...stripUndefined(init) }
   return (components) => new FileFollower(merged, components)
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }
