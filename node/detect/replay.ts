@@ -81,7 +81,9 @@ export async function replayFiles(
   const started = process.hrtime.bigint()
   const decisions: Decision[] = []
   const recipe = engine.recipe
-  const threads = recipe === undefined ? 1 : (options.threads ?? (await defaultThreads(files)))
+  // one group of detectors (stats and anomaly off) would leave this thread waiting on a single worker
+  const threads =
+    recipe === undefined || recipe.groups.length < 2 ? 1 : (options.threads ?? (await defaultThreads(files)))
   let perFile: FileCounts[]
   if (threads < 2 || recipe === undefined) {
     releaseWarmReplayWorkers()

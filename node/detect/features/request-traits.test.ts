@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hashString, isScannerUserAgent, isSensitivePath } from './request-traits.ts'
+import { isScannerUserAgent, isSensitivePath } from './request-traits.ts'
+import { hashString } from './string-hash.ts'
 
 describe('request traits', () => {
   it('recognises probes for secrets, admin panels and traversal', () => {

@@ -1,7 +1,9 @@
 import type { SecurityEvent, ServiceKind } from '../../ingest/event.ts'
 import { FEATURE_COUNT } from './feature-schema.ts'
-import { hashString, isScannerUserAgentCached, isSensitivePathCached } from './request-traits.ts'
+import { isScannerUserAgentCached, isSensitivePathCached } from './request-traits.ts'
+import { hashString } from './string-hash.ts'
 import { Slab } from './slab.ts'
+import { isFailureKind } from '../../ingest/parsers/new-event.ts'
 
 /**
  * The running state of one address's window and its conversion into the `FEATURE_SCHEMA` vector. `add` is the
@@ -80,8 +82,7 @@ export class WindowAccumulator {
     const kind = e.kind
     // everything but a success or a plain request is a failure; a plain request fails by its status
     const status = e.status
-    if ((kind !== 'auth_success' && kind !== 'http_request') || (status !== undefined && status >= 400))
-      this.errors += w
+    if (isFailureKind(kind) || (status !== undefined && status >= 400)) this.errors += w
     if (e.user !== undefined) this.#mark(PATH_WORDS, USER_WORDS, e.user)
     const service = e.service
     if (service === 'ssh') {

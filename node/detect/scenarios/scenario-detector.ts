@@ -153,13 +153,14 @@ export class ScenarioDetector implements Detector {
   }
 
   #sight(service: ServiceState, spec: ScenarioSpec, b: number, event: SecurityEvent): void {
-    // one address half-way through several scenarios (ssh-bf, its timing twin, ...) is one sighting a minute
-    const previous = this.#sightedIps.get(event.ip)
-    if (previous !== undefined && event.time - previous < SIGHTING_QUIET_MS) return
+    // the bucket's own level first: it rules out almost every event before any lookup by address
     const { buckets } = service
     const level = buckets.level(b)
     if (level < spec.capacity * this.#init.sightingFraction || level > spec.capacity) return
     if (event.time < buckets.quietUntil(b)) return
+    // one address half-way through several scenarios (ssh-bf, its timing twin, ...) is one sighting a minute
+    const previous = this.#sightedIps.get(event.ip)
+    if (previous !== undefined && event.time - previous < SIGHTING_QUIET_MS) return
     let sighted = this.#sighted.get(service)
     if (sighted === undefined) this.#sighted.set(service, (sighted = new Map()))
     const first = buckets.first(b)

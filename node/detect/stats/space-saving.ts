@@ -1,5 +1,5 @@
 import { ipv4KeyOf } from '../features/ip-slot-table.ts'
-import { hashString } from '../features/request-traits.ts'
+import { hashString } from '../features/string-hash.ts'
 
 /**
  * Space-Saving heavy hitters (Metwally, Agrawal & El Abbadi, 2005) over k counters: any key with more than

@@ -12,6 +12,7 @@
  */
 import { mulberry32, type Prng } from '../../detect/features/prng.ts'
 import { DimensionMismatchError } from '../model/model-errors.ts'
+import { hashString } from '../../detect/features/string-hash.ts'
 
 export type ExampleLabel = 0 | 1
 export const EXAMPLE_SOURCES = ['decision', 'community', 'feedback', 'benign', 'seed'] as const
@@ -85,17 +86,7 @@ export class InvalidTrainingDataError extends Error {
  * split needs; uniform in [0, 1).
  */
 export function splitHash(key: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return (h >>> 0) / 4294967296
+  return hashString(key) / 4294967296
 }
 
 export function isValidationKey(key: string, validationFraction: number): boolean {
