@@ -6,7 +6,6 @@
  */
 import { randomFillSync } from 'node:crypto'
 import { mulberry32 } from '../../detect/features/prng.ts'
-import type { Prng } from '../../detect/features/prng.ts'
 
 export type GaussianSource = () => number
 
@@ -50,8 +49,4 @@ export function secureGaussian(): GaussianSource {
 
 export function seededGaussian(seed: number): GaussianSource {
   return boxMuller(mulberry32(seed))
-}
-
-export function gaussianFromPrng(rand: Prng): GaussianSource {
-  return boxMuller(rand)
 }

@@ -30,6 +30,7 @@ import {
 } from '../../../protocol/messages/model-announce.ts'
 import {
   MODEL_UPDATE_TYPE,
+  MAX_REPORTED_EPSILON,
   MODEL_UPDATE_VERSION,
   exampleBucket,
   type ModelUpdateBody,
@@ -584,7 +585,7 @@ export class FederationService {
       data: encoded.data,
       ...(encoded.scales !== undefined ? { scales: encoded.scales } : {}),
       exampleBucket: record.exampleBucket,
-      epsilonSpent: Math.min(spent.epsilon, 1e6),
+      epsilonSpent: Math.min(spent.epsilon, MAX_REPORTED_EPSILON),
       delta: this.init.delta,
     }
     await this.#publish(MODEL_UPDATE_TYPE, MODEL_UPDATE_VERSION, body, this.init.roundMs)
@@ -824,15 +825,6 @@ export class FederationService {
     if (JSON.stringify(body.shapes) !== JSON.stringify(shapes)) {
       return refuse('shape_mismatch', 'a different model architecture', peerId)
     }
-    let delta: Float32Array
-    try {
-      delta = flattenWeights(decodeWeights(body as EncodedWeights))
-    } catch (err) {
-      return refuse('non_finite', (err as Error).message, peerId)
-    }
-    for (let i = 0; i < delta.length; i++) {
-      if (!Number.isFinite(delta[i])) return refuse('non_finite', `parameter ${i} is ${delta[i]}`, peerId)
-    }
     // The current round while it collects; the next one once ours is closed (a peer whose clock runs a little
     // ahead may train before we reach it).
     const position = this.#roundClock.position(now)
@@ -850,6 +842,16 @@ export class FederationService {
     if (updates.has(sender)) return refuse('duplicate', `a second update for round ${body.round}`, peerId)
     if (updates.size >= this.init.maxParticipants)
       return refuse('round_full', `${updates.size} updates`, peerId)
+    // decoding copies every parameter: only for an update the round would take
+    let delta: Float32Array
+    try {
+      delta = flattenWeights(decodeWeights(body as EncodedWeights))
+    } catch (err) {
+      return refuse('non_finite', (err as Error).message, peerId)
+    }
+    for (let i = 0; i < delta.length; i++) {
+      if (!Number.isFinite(delta[i])) return refuse('non_finite', `parameter ${i} is ${delta[i]}`, peerId)
+    }
     updates.set(sender, {
       sender,
       peerId,

@@ -9,6 +9,7 @@ import type { FeatureSchemaRef } from './feature-schema-ref.ts'
 import { DimensionMismatchError, InvalidModelError } from './model-errors.ts'
 import { identityStandardizer } from './standardizer.ts'
 import type { Standardizer } from './standardizer.ts'
+import { flattenTensors } from '../codec/weights-codec.ts'
 
 export interface MlpArchitecture {
   kind: 'mlp'
@@ -118,15 +119,7 @@ export function assertValidModel(model: MlpModel): void {
 }
 
 /** all weights as one vector, in `weights` order: what aggregation and transport see */
-export function flattenWeights(weights: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(weights.reduce((n, w) => n + w.length, 0))
-  let o = 0
-  for (const w of weights) {
-    out.set(w, o)
-    o += w.length
-  }
-  return out
-}
+export const flattenWeights: (weights: readonly Float32Array[]) => Float32Array = flattenTensors
 
 /** the inverse of `flattenWeights` for an architecture; copies */
 export function unflattenWeights(arch: MlpArchitecture, flat: ArrayLike<number>): Float32Array[] {
