@@ -371,7 +371,7 @@ export class ShieldwallNode {
           .getPeers()
           .map((p) => peerGossipScore(this.host.services.pubsub, p.toString()))
           .filter((s): s is number => s !== undefined),
-      trust: () => this.reputation.list({ limit: 100_000 }).map((p) => p.trust),
+      trust: () => this.reputation.trustValues(),
       blocklistSize: () => this.blocklist.size,
       federation: () => {
         const s = this.learning.status()

@@ -1,4 +1,5 @@
 import { formatIp, parseIndicator, parseIp, type Indicator } from '../../protocol/indicator.ts'
+import { isIpv4Mapped } from '../../protocol/indicator-ip.ts'
 
 /** A network as protocol/indicator.ts gives it: 4 or 16 bytes and a prefix length. */
 export type Prefix = Pick<Indicator, 'family' | 'bytes' | 'prefix'>
@@ -69,7 +70,7 @@ function wordsToBytes(keys: Uint32Array, at: number, words: number): Uint8Array 
 function loadKey(bytes: Uint8Array, prefix: number): { family: 4 | 6; prefix: number } {
   let offset = 0
   let family: 4 | 6 = bytes.length === 4 ? 4 : 6
-  if (family === 6 && prefix >= 96 && isMapped(bytes)) {
+  if (family === 6 && prefix >= 96 && isIpv4Mapped(bytes)) {
     offset = 12
     prefix -= 96
     family = 4
@@ -81,12 +82,6 @@ function loadKey(bytes: Uint8Array, prefix: number): { family: 4 | 6; prefix: nu
   }
   maskWords(scratch, words, prefix)
   return { family, prefix }
-}
-
-function isMapped(bytes: Uint8Array): boolean {
-  if (bytes[10] !== 0xff || bytes[11] !== 0xff) return false
-  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false
-  return true
 }
 
 function toPrefix(key: string | Prefix): Prefix {

@@ -185,6 +185,11 @@ export class ReputationBook {
   }
 
   /** How much this peer's alerts weigh, in [0, 1]. Peers we know nothing about get the prior's value. */
+  /** every known peer's trust now, without copying their records (for metrics) */
+  trustValues(): number[] {
+    return [...this.#peers.keys()].map((id) => this.trust(id))
+  }
+
   trust(peerId: string): number {
     const r = this.#peers.get(peerId)
     if (r === undefined) return PRIOR_TRUST
