@@ -24,6 +24,16 @@ export function decodeCanonical(bytes: Uint8Array): unknown {
   return decode(bytes, DECODE_OPTIONS)
 }
 
+const UNSIGNED_DECODE_OPTIONS = { ...DECODE_OPTIONS, strict: false } as const
+
+/**
+ * For messages nobody signs (sync requests and pages): any valid encoding is accepted, but still nothing that
+ * has no place in our messages. Throws cborg's error for bad input.
+ */
+export function decodeUnsigned(bytes: Uint8Array): unknown {
+  return decode(bytes, UNSIGNED_DECODE_OPTIONS)
+}
+
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false

@@ -1,4 +1,5 @@
-import { decode, encode } from 'cborg'
+import { encode } from 'cborg'
+import { decodeUnsigned } from '../envelope/cbor.ts'
 import { z } from 'zod'
 
 /**
@@ -52,21 +53,10 @@ export type SyncError = z.infer<typeof SyncErrorSchema>
 
 export type SyncResponse = SyncPage | SyncError
 
-// Not canonical-only like envelopes (nothing here is signed), but still nothing that has no place in it.
-const DECODE_OPTIONS = {
-  strict: false,
-  rejectDuplicateMapKeys: true,
-  allowUndefined: false,
-  allowIndefinite: false,
-  allowNaN: false,
-  allowInfinity: false,
-  useMaps: false,
-} as const
-
 function decodeWith<T>(bytes: Uint8Array, schema: z.ZodType<T>, what: string): T {
   let value: unknown
   try {
-    value = decode(bytes, DECODE_OPTIONS)
+    value = decodeUnsigned(bytes)
   } catch (err) {
     throw new MalformedSyncMessageError(`${what} is not valid CBOR: ${(err as Error).message}`)
   }

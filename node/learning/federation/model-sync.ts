@@ -9,7 +9,8 @@
  */
 import type { AbortOptions, Connection, PeerId, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
-import { decode, encode } from 'cborg'
+import { encode } from 'cborg'
+import { decodeUnsigned } from '../../../protocol/envelope/cbor.ts'
 import { z } from 'zod'
 import {
   HASH_PATTERN,
@@ -57,35 +58,32 @@ export const ModelSyncErrorSchema = z.strictObject({
 })
 export type ModelSyncErrorBody = z.infer<typeof ModelSyncErrorSchema>
 
-const DECODE_OPTIONS = {
-  strict: false,
-  rejectDuplicateMapKeys: true,
-  allowUndefined: false,
-  allowIndefinite: false,
-  allowNaN: false,
-  allowInfinity: false,
-  useMaps: false,
-} as const
-
-function decodeWith<S extends z.ZodType>(schema: S, bytes: Uint8Array): z.output<S> {
-  let raw: unknown
+function decodeRaw(bytes: Uint8Array): unknown {
   try {
-    raw = decode(bytes, DECODE_OPTIONS)
+    return decodeUnsigned(bytes)
   } catch (err) {
     throw new MalformedModelSyncMessageError(`undecodable: ${(err as Error).message}`)
   }
+}
+
+function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw)
   if (!parsed.success) throw new MalformedModelSyncMessageError(parsed.error.issues[0].message)
   return parsed.data
+}
+
+function decodeWith<S extends z.ZodType>(schema: S, bytes: Uint8Array): z.output<S> {
+  return parseWith(schema, decodeRaw(bytes))
 }
 
 export const encodeModelSyncRequest = (r: ModelSyncRequest): Uint8Array => encode(r)
 export const decodeModelSyncRequest = (b: Uint8Array) => decodeWith(ModelSyncRequestSchema, b)
 export const encodeModelSyncResponse = (r: ModelSyncResponse | ModelSyncErrorBody): Uint8Array => encode(r)
 export function decodeModelSyncResponse(b: Uint8Array): ModelSyncResponse | ModelSyncErrorBody {
-  const raw = decodeWith(z.unknown(), b) as Record<string, unknown>
-  if (raw !== null && typeof raw === 'object' && 'error' in raw) return decodeWith(ModelSyncErrorSchema, b)
-  return decodeWith(ModelSyncResponseSchema, b)
+  // the largest frame there is: decoded once, then read as an error or as a model
+  const raw = decodeRaw(b)
+  if (raw !== null && typeof raw === 'object' && 'error' in raw) return parseWith(ModelSyncErrorSchema, raw)
+  return parseWith(ModelSyncResponseSchema, raw)
 }
 
 export interface ModelSyncLibp2p {
