@@ -1,4 +1,3 @@
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
@@ -12,8 +11,9 @@ import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import type { Registry } from 'prom-client'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { sha256 } from '@noble/hashes/sha2.js'
+import { createHash } from 'node:crypto'
 import { scoreParams } from './gossip-scoring.ts'
+import { noiseWithQuietFrames } from './noise-frames.ts'
 
 export type ShieldwallServices = {
   identify: Identify
@@ -60,8 +60,10 @@ export async function createHost(init: HostInit): Promise<ShieldwallHost> {
       // content hashes: a second, transport-level signature per message would only cost each node a verify per
       // message (as Ethereum's consensus layer decided for the same reasons).
       globalSignaturePolicy: 'StrictNoSign',
-      // Identical bytes are the same message whoever relays them, so the id is their hash.
-      msgIdFn: (msg) => sha256(msg.data),
+      // Identical bytes are the same message whoever relays them, so the id is their hash. It is computed for
+      // every copy received (most are duplicates), so it uses OpenSSL's SHA-256, about 2.5 times noble's speed on
+      // messages this small.
+      msgIdFn: (msg) => createHash('sha256').update(msg.data).digest(),
       // A lone node must still be able to record and later serve its alerts.
       allowPublishToZeroTopicPeers: true,
       ignoreDuplicatePublishError: true,
@@ -86,7 +88,7 @@ export async function createHost(init: HostInit): Promise<ShieldwallHost> {
     privateKey: init.privateKey,
     addresses: { listen: init.listen, announce: init.announce ?? [] },
     transports: [tcp(), memory()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noiseWithQuietFrames()],
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: { maxConnections: init.maxConnections ?? 200 },
