@@ -1,11 +1,13 @@
 /**
  * Counts what each sender had accepted in the last minute (a sliding window of timestamps, at most `limit` per
- * sender, so memory is bounded by senders x limit). Senders idle for a minute are forgotten.
+ * sender). Senders idle for a window are forgotten: `record` sweeps them out once per window, so memory stays
+ * bounded by the senders of the last two windows times `limit`, however many peer ids a flooder makes up.
  */
 export class SenderRateLimiter {
   readonly #windowMs: number
   readonly #limit: number
   readonly #recent = new Map<string, number[]>()
+  #lastSweep = -Infinity
 
   constructor(limit: number, windowMs = 60_000) {
     this.#limit = limit
@@ -22,6 +24,10 @@ export class SenderRateLimiter {
   }
 
   record(sender: string, now: number): void {
+    if (now - this.#lastSweep >= this.#windowMs) {
+      this.#lastSweep = now
+      this.prune(now)
+    }
     let times = this.#recent.get(sender)
     if (times === undefined) {
       times = []

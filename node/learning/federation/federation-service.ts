@@ -73,6 +73,7 @@ import { aggregateRound, type RoundAggregate, type RoundUpdate } from './aggrega
 import { canJudge, evaluate, gateDecision, metricsRecord, type Evaluation } from './gate.ts'
 import { ModelDetector } from './model-detector.ts'
 import {
+  DEFAULT_MODEL_SYNC_REQUESTS_PER_PEER_PER_MINUTE,
   MODEL_SYNC_PROTOCOL,
   fetchModel,
   serveModelSync,
@@ -128,6 +129,8 @@ export interface FederationInit {
   maxParticipants: number
   backends: TensorflowBackend[]
   syncTimeoutMs: number
+  /** model-sync requests this node answers per peer per minute (see `serveModelSync`) */
+  syncRequestsPerPeerPerMinute: number
 }
 
 export const DEFAULT_FEDERATION_INIT: FederationInit = {
@@ -169,6 +172,7 @@ export const DEFAULT_FEDERATION_INIT: FederationInit = {
   maxParticipants: 256,
   backends: ['tensorflow', 'wasm', 'cpu'],
   syncTimeoutMs: 10_000,
+  syncRequestsPerPeerPerMinute: DEFAULT_MODEL_SYNC_REQUESTS_PER_PEER_PER_MINUTE,
 }
 
 export interface FederationComponents {
@@ -399,11 +403,11 @@ export class FederationService {
     pubsub.topicValidators.set(TOPICS.models, (peer, msg) => this.#validateGossip(peer, msg))
     pubsub.subscribe(TOPICS.models)
     if (this.#c.libp2p !== undefined) {
-      await serveModelSync(
-        this.#c.libp2p,
-        (_peer, req) => this.#answerSync(req.modelHash),
-        this.init.syncTimeoutMs,
-      )
+      await serveModelSync(this.#c.libp2p, (_peer, req) => this.#answerSync(req.modelHash), {
+        timeoutMs: this.init.syncTimeoutMs,
+        requestsPerPeerPerMinute: this.init.syncRequestsPerPeerPerMinute,
+        clock: this.#clock,
+      })
     }
     this.#started = true
     this.#state = this.#ledger.contributing ? 'contributing' : 'paused'

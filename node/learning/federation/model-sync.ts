@@ -11,6 +11,7 @@ import type { AbortOptions, Connection, PeerId, Stream } from '@libp2p/interface
 import { lpStream } from '@libp2p/utils'
 import { encode } from 'cborg'
 import { decodeUnsigned } from '../../../protocol/envelope/cbor.ts'
+import { SenderRateLimiter } from '../../alerts/sender-rate-limiter.ts'
 import { z } from 'zod'
 import {
   HASH_PATTERN,
@@ -96,25 +97,48 @@ export interface ModelSyncLibp2p {
   dialProtocol(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
 }
 
+export interface ModelSyncServeOptions {
+  timeoutMs: number
+  /**
+   * Requests answered per peer per minute; more get `rate_limited` before the model is read. A request is a few
+   * bytes and its answer the whole model, so without a limit one peer could make this node read and send
+   * megabytes a second. A node that syncs asks each peer once, so the default leaves ample room.
+   */
+  requestsPerPeerPerMinute?: number
+  clock?: () => number
+}
+
+export const DEFAULT_MODEL_SYNC_REQUESTS_PER_PEER_PER_MINUTE = 12
+
 /** Serves requests with `answer`; malformed or oversize frames end the stream. */
 export async function serveModelSync(
   libp2p: ModelSyncLibp2p,
   answer: (peer: string, request: ModelSyncRequest) => Promise<ModelSyncResponse | ModelSyncErrorBody>,
-  timeoutMs: number,
+  options: ModelSyncServeOptions,
 ): Promise<void> {
+  const perMinute = options.requestsPerPeerPerMinute ?? DEFAULT_MODEL_SYNC_REQUESTS_PER_PEER_PER_MINUTE
+  const clock = options.clock ?? Date.now
+  const requests = new SenderRateLimiter(perMinute)
   await libp2p.handle(
     MODEL_SYNC_PROTOCOL,
     async (stream, connection) => {
-      const signal = AbortSignal.timeout(timeoutMs)
+      const signal = AbortSignal.timeout(options.timeoutMs)
       try {
         const lp = lpStream(stream, {
           maxDataLength: MAX_MODEL_SYNC_REQUEST_BYTES,
           maxBufferSize: MAX_MODEL_SYNC_REQUEST_BYTES + 16,
         })
         const frame = await lp.read({ signal })
+        const peer = connection.remotePeer.toString()
+        const now = clock()
         let response: ModelSyncResponse | ModelSyncErrorBody
         try {
-          response = await answer(connection.remotePeer.toString(), decodeModelSyncRequest(frame.subarray()))
+          if (requests.recent(peer, now) >= perMinute) {
+            response = { error: 'rate_limited', message: `more than ${perMinute} requests a minute` }
+          } else {
+            requests.record(peer, now)
+            response = await answer(peer, decodeModelSyncRequest(frame.subarray()))
+          }
         } catch (err) {
           response =
             err instanceof MalformedModelSyncMessageError
