@@ -67,8 +67,12 @@ export interface CatchUpResult {
   accepted: number
   rejected: Partial<Record<ValidationReason, number>>
   ignored: Partial<Record<ValidationReason, number>>
-  /** false when the page budget ran out before the peer said it had no more */
+  /** false when the page budget ran out or the peer refused us before it said it had no more */
   complete: boolean
+  /** the peer answered `rate_limited`: we asked more often than it serves one peer a minute */
+  rateLimited: boolean
+  /** where a later catch-up from this peer resumes when this one was not complete (the last page's cursor) */
+  cursor?: string
 }
 
 export interface AlertSyncCounts {
@@ -189,9 +193,15 @@ export class AlertSync {
 
   /**
    * Pages through everything `peer` received since `since` (ms, the peer's clock) and hands each alert to
-   * the intake, page by page so memory stays at one page. Stops after `maxPages`.
+   * the intake, page by page so memory stays at one page. Stops after `maxPages`, or when the peer says we ask
+   * too often; either way `cursor` says where to resume (`options.cursor`), since a peer's pages are in the
+   * order it received its alerts and what it receives later comes after the cursor.
    */
-  async catchUp(peer: PeerId | Multiaddr, since: number, options: AbortOptions = {}): Promise<CatchUpResult> {
+  async catchUp(
+    peer: PeerId | Multiaddr,
+    since: number,
+    options: AbortOptions & { cursor?: string } = {},
+  ): Promise<CatchUpResult> {
     const result: CatchUpResult = {
       peer: peer.toString(),
       pages: 0,
@@ -200,16 +210,20 @@ export class AlertSync {
       rejected: {},
       ignored: {},
       complete: false,
+      rateLimited: false,
     }
-    let cursor: string | undefined
+    let cursor = options.cursor
     const limit = Math.min(this.#init.pageLimit, MAX_SYNC_PAGE_LIMIT)
     while (result.pages < this.#init.maxPages) {
       options.signal?.throwIfAborted()
-      const page = await this.fetchPage(
-        peer,
-        { since: Math.max(0, Math.floor(since)), cursor, limit },
-        options,
-      )
+      let page: SyncPage
+      try {
+        page = await this.fetchPage(peer, { since: Math.max(0, Math.floor(since)), cursor, limit }, options)
+      } catch (err) {
+        if (!(err instanceof SyncRequestError && err.code === 'rate_limited')) throw err
+        result.rateLimited = true
+        break
+      }
       result.pages++
       for (const bytes of page.alerts) {
         result.received++
@@ -230,6 +244,7 @@ export class AlertSync {
       }
       cursor = page.nextCursor
     }
+    if (!result.complete && cursor !== undefined) result.cursor = cursor
     this.#log.debug(result, 'caught up with peer')
     return result
   }

@@ -31,7 +31,10 @@ export interface CatchUpServiceInit {
   providerSearchDelayMs: number
   /** while connected and caught up, the watermark follows the clock this often */
   heartbeatMs: number
-  /** a peer whose alerts were partly rate-limited is asked again after this (the intake window is a minute) */
+  /**
+   * a peer that refused us for asking too often (its limit is per peer per minute) is asked again after this,
+   * from where it stopped
+   */
   retryDelayMs: number
   maxRetriesPerPeer: number
   /** after the first complete catch-up, how long a round waits for more peers before it closes anyway */
@@ -52,6 +55,8 @@ interface Round {
   attempted: Set<string>
   succeeded: Set<string>
   retries: Map<string, number>
+  /** per peer refused mid-way: where to resume, and when the first attempt started (the watermark's bound) */
+  resume: Map<string, { cursor?: string; startedAt: number }>
   providersSearched: boolean
 }
 
@@ -146,6 +151,7 @@ export class CatchUpService {
       attempted: new Set(),
       succeeded: new Set(),
       retries: new Map(),
+      resume: new Map(),
       providersSearched: false,
     }
     this.#log.debug({ since }, 'catch-up round opened')
@@ -258,21 +264,24 @@ export class CatchUpService {
     if (this.#round !== round || this.#stop.signal.aborted) return
     if (round.succeeded.size >= this.#init.peersPerRound) return
     const id = peer.toString()
-    const startedAt = this.#clock()
+    const resume = round.resume.get(id)
+    // Everything the peer had received when we first asked is below the cursor or on the pages still to come.
+    const startedAt = resume?.startedAt ?? this.#clock()
     try {
       const signal = AbortSignal.any([AbortSignal.timeout(this.#init.catchUpTimeoutMs), this.#stop.signal])
-      const result = await this.#c.sync.catchUp(peer, round.since, { signal })
+      const result = await this.#c.sync.catchUp(peer, round.since, { signal, cursor: resume?.cursor })
       this.results.push(result)
       if (this.results.length > 100) this.results.shift()
       this.#log.info(
         { peer: id, pages: result.pages, received: result.received, accepted: result.accepted },
         'caught up with peer',
       )
-      const rateLimited = result.ignored.rate_limited ?? 0
-      if (rateLimited > 0) {
+      if (result.rateLimited) {
+        round.resume.set(id, { cursor: result.cursor, startedAt })
         this.#retryLater(round, peer)
         return
       }
+      round.resume.delete(id)
       if (!result.complete) return
       round.succeeded.add(id)
       // Everything this peer had received when we asked is ours now.
