@@ -142,9 +142,14 @@ export const DetectSchema = z.strictObject({
   /**
    * Share sightings: an address that fills a scenario's bucket to `fraction` of its capacity without banning
    * is reported to the network at low confidence, so an attack spread thin over many nodes is still seen.
+   * Each waits a random time up to `holdMs` and is not sent if other nodes' reports already settle the address.
    */
   sightings: z
-    .strictObject({ enabled: z.boolean().default(true), fraction: fraction().default(0.5) })
+    .strictObject({
+      enabled: z.boolean().default(true),
+      fraction: fraction().default(0.5),
+      holdMs: int(0, 60_000).default(2000),
+    })
     .prefault({}),
   /** publish each local decision to the network as a signed alert */
   publishAlerts: z.boolean().default(true),

@@ -196,6 +196,34 @@ export class EvidenceBook<R> {
     return decideBlock({ local: book.local, reports }, this.#init.policy, now)
   }
 
+  /**
+   * Whether other nodes' reports alone would block the indicator here even if any one of their reporters had
+   * stayed silent. Then one more report from us adds nothing the network needs: every node hearing the same
+   * reports blocks without it, and so does each of those reporters, which hears all the others. Our own
+   * evidence is left out on purpose, since it is exactly what we would be deciding whether to send.
+   */
+  heardEnough(indicator: string): boolean {
+    let value: string
+    try {
+      value = parseIndicator(indicator).canonical
+    } catch {
+      return false
+    }
+    const book = this.#books.get(value)
+    if (book === undefined || book.reports.size < 2) return false
+    const now = this.#c.clock()
+    const reports: PeerReport[] = []
+    for (const r of book.reports.values()) reports.push({ ...r, trust: this.#c.trustOf(r.reporter) })
+    const policy = this.#init.policy
+    if (!decideBlock({ local: [], reports }, policy, now).block) return false
+    // one report per reporter in the book, so leaving out each report in turn leaves out each reporter
+    for (let i = 0; i < reports.length; i++) {
+      const without = reports.filter((_, j) => j !== i)
+      if (!decideBlock({ local: [], reports: without }, policy, now).block) return false
+    }
+    return true
+  }
+
   /** Re-weighs one indicator and applies the verdict; undefined when no evidence is held for it. */
   async reevaluate(indicator: string): Promise<R | undefined> {
     const verdict = this.weigh(indicator)

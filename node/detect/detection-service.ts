@@ -33,6 +33,14 @@ export interface DetectionServiceInit {
   offenceMemoryMs: number
   /** most sighting alerts published per minute: a scan of many addresses must not flood the network */
   maxSightingsPerMinute: number
+  /**
+   * A sighting waits a random time up to this before it is published, and is dropped if by then other nodes'
+   * reports already settle the address (`heardEnough`). A distributed scan reaches every member at about the
+   * same moment; without the wait each would report it, and the network would carry one sighting per member
+   * where a community block needs a handful (the random back-off of multicast feedback suppression). 0 publishes
+   * at once.
+   */
+  sightingHoldMs: number
 }
 
 export interface DetectionServiceComponents {
@@ -44,6 +52,10 @@ export interface DetectionServiceComponents {
   clock?: () => number
   /** an address this node already blocks needs no sighting: the network has heard enough about it */
   alreadyBlocked?: (ip: string) => boolean
+  /** other nodes' reports alone already settle this address (see `EvidenceBook.heardEnough`) */
+  heardEnough?: (ip: string) => boolean
+  /** 0..1, for the sighting hold; seeded in the simulator */
+  random?: () => number
 }
 
 /** the alert schema's bound on an attack's window */
@@ -61,6 +73,7 @@ const DEFAULTS: DetectionServiceInit = {
   tickMs: 1000,
   offenceMemoryMs: 30 * 24 * 3600 * 1000,
   maxSightingsPerMinute: 60,
+  sightingHoldMs: 2000,
 }
 
 /**
@@ -77,7 +90,9 @@ export class DetectionService {
   readonly #listeners = new Set<DecisionListener>()
   readonly #sightingListeners = new Set<SightingListener>()
   #sightingWindow = { start: 0, count: 0 }
-  readonly sightingCounts = { seen: 0, published: 0, dropped: 0 }
+  /** dropped: over the per-minute cap; suppressed: other nodes had already reported enough during the hold */
+  readonly sightingCounts = { seen: 0, published: 0, dropped: 0, suppressed: 0 }
+  readonly #held = new Set<NodeJS.Timeout>()
   #tick?: NodeJS.Timeout
   /** decisions are persisted one after another so offence counts and alert order stay consistent */
   #chain: Promise<unknown> = Promise.resolve()
@@ -105,6 +120,8 @@ export class DetectionService {
 
   async stop(): Promise<void> {
     clearInterval(this.#tick)
+    for (const timer of this.#held) clearTimeout(timer)
+    this.#held.clear()
     await Promise.all(this.#followers.map(({ follower }) => follower.stop()))
     await this.#chain
   }
@@ -233,7 +250,8 @@ export class DetectionService {
 
   /**
    * A sighting from the scenario detector: an address half-way to a ban here. Listeners (community defense)
-   * count it as weak local evidence; the network gets a low-confidence alert, rate-limited.
+   * count it as weak local evidence at once; the network gets a low-confidence alert after a random hold
+   * (`sightingHoldMs`) unless other nodes' reports settled the address meanwhile, rate-limited.
    */
   sight(sighting: Finding): void {
     this.sightingCounts.seen++
@@ -246,6 +264,26 @@ export class DetectionService {
       }
     }
     if (!this.#init.publishAlerts) return
+    const hold = this.#init.sightingHoldMs * (this.#c.random ?? Math.random)()
+    if (!(hold > 0)) {
+      this.#publishSighting(sighting)
+      return
+    }
+    const timer = setTimeout(() => {
+      this.#held.delete(timer)
+      // Not "already blocked here": our own sighting may be what tipped that block, and the nodes whose reports
+      // we heard may still need ours. Only other nodes' reports, with one to spare, make ours redundant.
+      if (this.#c.heardEnough?.(sighting.ip) === true) {
+        this.sightingCounts.suppressed++
+        return
+      }
+      this.#publishSighting(sighting)
+    }, hold)
+    timer.unref()
+    this.#held.add(timer)
+  }
+
+  #publishSighting(sighting: Finding): void {
     const now = this.#clock()
     if (now - this.#sightingWindow.start >= 60_000) this.#sightingWindow = { start: now, count: 0 }
     if (this.#sightingWindow.count >= this.#init.maxSightingsPerMinute) {
