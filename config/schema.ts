@@ -142,7 +142,8 @@ export const DetectSchema = z.strictObject({
   /**
    * Share sightings: an address that fills a scenario's bucket to `fraction` of its capacity without banning
    * is reported to the network at low confidence, so an attack spread thin over many nodes is still seen.
-   * Each waits a random time up to `holdMs` and is not sent if other nodes' reports already settle the address.
+   * One is not sent when other nodes' reports already settle the address, and waits a random time up to `holdMs`
+   * first when they are about to (see DetectionService.sight).
    */
   sightings: z
     .strictObject({

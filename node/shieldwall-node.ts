@@ -300,7 +300,7 @@ export class ShieldwallNode {
       alerts: this.#alerts,
       offsets: new LevelOffsetStore(store),
       alreadyBlocked: (ip) => (this.#blocklist?.lookup(ip).length ?? 0) > 0,
-      heardEnough: (ip) => this.#blocklist?.evidence.heardEnough(ip) ?? false,
+      reportAdvice: (ip) => this.#blocklist?.evidence.reportAdvice(ip) ?? 'send',
       ...(this.#random !== undefined ? { random: this.#random } : {}),
       logger: this.log,
       clock: this.#clock,

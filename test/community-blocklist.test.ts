@@ -324,7 +324,7 @@ describe('an attack spread thin: only the community sees it', () => {
       4000,
       'sighting alerts',
     )
-    // with k = 2 no node can have heard enough from the two others (that takes k + 1), so none held back its own
+    // with k = 2 the two others never settle an address without a third voice (that takes k + 1), so none skipped its own
     expect(nodes.map((n) => n.detection.sightingCounts)).toEqual(
       nodes.map(() => ({ seen: 1, published: 1, dropped: 0, suppressed: 0 })),
     )

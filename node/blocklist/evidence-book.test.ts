@@ -143,29 +143,30 @@ describe('EvidenceBook', () => {
     expect(book.weigh('192.0.2.1')?.scenario).toBe('new')
   })
 
-  it('has heard enough only when other nodes alone would block even without any one of them', async () => {
+  it('advises sending a report until others alone would block even without any one of them', async () => {
     const { book, trust } = setup()
     trust.set('a', 0.9).set('b', 0.9).set('c', 0.9)
     for (let i = 0; i < 20; i++) trust.set(`sybil-${i}`, 0.1)
-    // two trusted voices block (k = 2), but each of them, hearing only the other, would not: ours is still needed
+    expect(book.reportAdvice('192.0.2.1')).toBe('send')
+    // one trusted voice: ours may be the second a block needs (k = 2)
     await book.addReport('192.0.2.1', report('a'))
-    await book.addReport('192.0.2.1', report('b'))
-    expect(book.weigh('192.0.2.1')?.block).toBe(true)
-    expect(book.heardEnough('192.0.2.1')).toBe(false)
+    expect(book.reportAdvice('192.0.2.1')).toBe('send')
     // untrusted identities add no voices, however many
     for (let i = 0; i < 20; i++) await book.addReport('192.0.2.1', report(`sybil-${i}`))
-    expect(book.heardEnough('192.0.2.1')).toBe(false)
+    expect(book.reportAdvice('192.0.2.1')).toBe('send')
+    // two trusted voices block, but each of them, hearing only the other, would not: ours is probably not needed
+    await book.addReport('192.0.2.1', report('b'))
+    expect(book.weigh('192.0.2.1')?.block).toBe(true)
+    expect(book.reportAdvice('192.0.2.1')).toBe('hold')
     await book.addReport('::ffff:192.0.2.1', report('c'))
-    expect(book.heardEnough('192.0.2.1')).toBe(true)
+    expect(book.reportAdvice('192.0.2.1')).toBe('skip')
 
     // our own detections are what we are deciding whether to send, so they never count here
     await book.addLocal('192.0.2.2', { confidence: 1, scenario: 'ssh-bf', at: NOW })
     await book.addReport('192.0.2.2', report('a'))
-    await book.addReport('192.0.2.2', report('b'))
     expect(book.weigh('192.0.2.2')?.block).toBe(true)
-    expect(book.heardEnough('192.0.2.2')).toBe(false)
-    expect(book.heardEnough('192.0.2.3')).toBe(false)
-    expect(book.heardEnough('not an address')).toBe(false)
+    expect(book.reportAdvice('192.0.2.2')).toBe('send')
+    expect(book.reportAdvice('not an address')).toBe('send')
   })
 
   it('drops evidence past the maximum age, and bounds local detections', async () => {

@@ -34,11 +34,11 @@ export interface DetectionServiceInit {
   /** most sighting alerts published per minute: a scan of many addresses must not flood the network */
   maxSightingsPerMinute: number
   /**
-   * A sighting waits a random time up to this before it is published, and is dropped if by then other nodes'
-   * reports already settle the address (`heardEnough`). A distributed scan reaches every member at about the
-   * same moment; without the wait each would report it, and the network would carry one sighting per member
-   * where a community block needs a handful (the random back-off of multicast feedback suppression). 0 publishes
-   * at once.
+   * When other nodes are already reporting the address (`reportAdvice` says `hold`), a sighting waits a random
+   * time up to this and is dropped if their reports settled the address meanwhile. A distributed scan reaches
+   * member after member; without the wait each would report it, and the network would carry one sighting per
+   * member where a community block needs a handful (the random back-off of multicast feedback suppression).
+   * A sighting that may be one of the voices a block needs is never held. 0: never held.
    */
   sightingHoldMs: number
 }
@@ -52,8 +52,8 @@ export interface DetectionServiceComponents {
   clock?: () => number
   /** an address this node already blocks needs no sighting: the network has heard enough about it */
   alreadyBlocked?: (ip: string) => boolean
-  /** other nodes' reports alone already settle this address (see `EvidenceBook.heardEnough`) */
-  heardEnough?: (ip: string) => boolean
+  /** what our sighting would add to other nodes' reports on the address (see `EvidenceBook.reportAdvice`) */
+  reportAdvice?: (ip: string) => 'send' | 'hold' | 'skip'
   /** 0..1, for the sighting hold; seeded in the simulator */
   random?: () => number
 }
@@ -250,8 +250,8 @@ export class DetectionService {
 
   /**
    * A sighting from the scenario detector: an address half-way to a ban here. Listeners (community defense)
-   * count it as weak local evidence at once; the network gets a low-confidence alert after a random hold
-   * (`sightingHoldMs`) unless other nodes' reports settled the address meanwhile, rate-limited.
+   * count it as weak local evidence at once; the network gets a low-confidence alert, rate-limited, unless other
+   * nodes' reports already settle the address (held briefly when they are about to; see `sightingHoldMs`).
    */
   sight(sighting: Finding): void {
     this.sightingCounts.seen++
@@ -264,16 +264,21 @@ export class DetectionService {
       }
     }
     if (!this.#init.publishAlerts) return
-    const hold = this.#init.sightingHoldMs * (this.#c.random ?? Math.random)()
+    // Not "already blocked here" from now on: our own sighting may be what tipped that block, and the nodes
+    // whose reports we heard may still need ours. Only other nodes' reports, with one to spare, make it redundant.
+    const advice = this.#c.reportAdvice?.(sighting.ip) ?? 'send'
+    if (advice === 'skip') {
+      this.sightingCounts.suppressed++
+      return
+    }
+    const hold = advice === 'hold' ? this.#init.sightingHoldMs * (this.#c.random ?? Math.random)() : 0
     if (!(hold > 0)) {
       this.#publishSighting(sighting)
       return
     }
     const timer = setTimeout(() => {
       this.#held.delete(timer)
-      // Not "already blocked here": our own sighting may be what tipped that block, and the nodes whose reports
-      // we heard may still need ours. Only other nodes' reports, with one to spare, make ours redundant.
-      if (this.#c.heardEnough?.(sighting.ip) === true) {
+      if (this.#c.reportAdvice?.(sighting.ip) === 'skip') {
         this.sightingCounts.suppressed++
         return
       }
