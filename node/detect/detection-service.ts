@@ -64,6 +64,9 @@ const MAX_WINDOW_SECONDS = 30 * 24 * 3600
 type DecisionListener = (decision: StoredDecision) => void
 type SightingListener = (sighting: Finding) => void
 
+/** sightings waiting out their hold at once, at most */
+const MAX_HELD_SIGHTINGS = 1024
+
 /** sighting alerts live this long: long enough for slow distributed attacks, short enough to age out */
 const SIGHTING_TTL_SECONDS = 3600
 
@@ -90,7 +93,7 @@ export class DetectionService {
   readonly #listeners = new Set<DecisionListener>()
   readonly #sightingListeners = new Set<SightingListener>()
   #sightingWindow = { start: 0, count: 0 }
-  /** dropped: over the per-minute cap; suppressed: other nodes had already reported enough during the hold */
+  /** dropped: over the per-minute cap; suppressed: other nodes' reports had settled the address (see sight) */
   readonly sightingCounts = { seen: 0, published: 0, dropped: 0, suppressed: 0 }
   readonly #held = new Set<NodeJS.Timeout>()
   #tick?: NodeJS.Timeout
@@ -264,15 +267,17 @@ export class DetectionService {
       }
     }
     if (!this.#init.publishAlerts) return
-    // Not "already blocked here" from now on: our own sighting may be what tipped that block, and the nodes
-    // whose reports we heard may still need ours. Only other nodes' reports, with one to spare, make it redundant.
+    // A block here that the listeners just placed does not make the sighting redundant: our own evidence may be
+    // what tipped it, and the nodes whose reports we heard may still need ours. Only other nodes' reports, with
+    // one to spare, do.
     const advice = this.#c.reportAdvice?.(sighting.ip) ?? 'send'
     if (advice === 'skip') {
       this.sightingCounts.suppressed++
       return
     }
     const hold = advice === 'hold' ? this.#init.sightingHoldMs * (this.#c.random ?? Math.random)() : 0
-    if (!(hold > 0)) {
+    // a timer per held sighting: past the cap they go out at once (and meet the per-minute cap)
+    if (!(hold > 0) || this.#held.size >= MAX_HELD_SIGHTINGS) {
       this.#publishSighting(sighting)
       return
     }
