@@ -1,4 +1,4 @@
-import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromEd25519PublicKey } from '../../crypto/identity/peer-id.ts'
@@ -25,8 +25,14 @@ import type { Logger } from '../logging/logger.ts'
 export interface BlocklistSummaryInit {
   /** whether this node publishes its own summary (it always receives others') */
   publish: boolean
-  /** how often this node publishes its summary */
+  /** how often this node considers publishing its summary */
   intervalMs: number
+  /**
+   * A summary that blocks the same addresses as the last one sent, with no new subscriber to the topic since,
+   * is sent again only this often: it tells no peer anything new, and every member's unchanged list every
+   * interval is steady chatter that grows with the community. Kept under `ttlMs` so peers never hold an expired one.
+   */
+  refreshMs: number
   /** entries per summary, highest score first (at most MAX_SUMMARY_ENTRIES) */
   maxEntries: number
   /** encoded envelope cap, both for what we send and what we accept */
@@ -63,6 +69,8 @@ export interface BlocklistSummaryComponents {
 
 export interface SummaryCounts {
   published: number
+  /** intervals that sent nothing because the summary had not changed (see `refreshMs`) */
+  unchanged: number
   accepted: number
   rejected: Partial<Record<ValidationReason, number>>
   ignored: Partial<Record<ValidationReason, number>>
@@ -75,6 +83,7 @@ export class SummaryPublishError extends Error {
 const DEFAULTS: BlocklistSummaryInit = {
   publish: true,
   intervalMs: 60_000,
+  refreshMs: 150_000,
   maxEntries: MAX_SUMMARY_ENTRIES,
   maxMessageBytes: 256 * 1024,
   ttlMs: 5 * 60_000,
@@ -113,6 +122,31 @@ export function buildSummary(
 }
 
 /**
+ * What a summary blocks, independent of order, scores and expiry (which drift every interval as evidence
+ * decays and blocks renew): the addresses and their scenarios.
+ */
+export function summaryFingerprint(body: BlocklistSummaryBody): string {
+  return body.entries
+    .map((e) => `${e.value} ${e.scenario}`)
+    .sort()
+    .join('\n')
+}
+
+/**
+ * Whether an interval's summary goes out: always the first, and whenever what it blocks changed, a peer
+ * subscribed since the last one (it may have none of ours), or `refreshMs` passed.
+ */
+export function summaryDue(
+  last: { fingerprint: string; at: number } | undefined,
+  fingerprint: string,
+  now: number,
+  refreshMs: number,
+  newSubscriber: boolean,
+): boolean {
+  return last === undefined || newSubscriber || last.fingerprint !== fingerprint || now - last.at >= refreshMs
+}
+
+/**
  * Publishes this node's signed blocklist summary on `/shieldwall/blocklists/1` every interval and validates
  * everyone else's with the shared envelope validator (as the gossipsub topic validator, so a forged one costs
  * the forwarding peer), then hands accepted ones to the listeners.
@@ -130,7 +164,11 @@ export class BlocklistSummaryService {
   #source: SummarySource
   #timer?: NodeJS.Timeout
   #lastWasEmpty = true
-  readonly counts: SummaryCounts = { published: 0, accepted: 0, rejected: {}, ignored: {} }
+  /** what the last summary sent blocked, and when it went */
+  #lastSent?: { fingerprint: string; at: number }
+  /** a peer subscribed to summaries since the last one sent: it may have none of ours */
+  #newSubscriber = false
+  readonly counts: SummaryCounts = { published: 0, unchanged: 0, accepted: 0, rejected: {}, ignored: {} }
 
   constructor(init: BlocklistSummaryInit, components: BlocklistSummaryComponents) {
     this.#init = init
@@ -146,11 +184,13 @@ export class BlocklistSummaryService {
     const { pubsub } = this.#c
     pubsub.topicValidators.set(TOPICS.blocklists, (peer, msg) => this.#validateGossip(peer, msg))
     pubsub.subscribe(TOPICS.blocklists)
+    pubsub.addEventListener('subscription-change', this.#onSubscriptionChange)
     if (this.#init.publish) this.#timer = setInterval(() => void this.#tick(), this.#init.intervalMs).unref()
   }
 
   stop(): void {
     clearInterval(this.#timer)
+    this.#c.pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
     this.#c.pubsub.topicValidators.delete(TOPICS.blocklists)
     try {
       this.#c.pubsub.unsubscribe(TOPICS.blocklists)
@@ -175,8 +215,18 @@ export class BlocklistSummaryService {
    */
   async publishNow(): Promise<BlocklistSummaryBody | undefined> {
     const now = this.#clock()
-    let body = buildSummary(this.#source(), now, this.#init.maxEntries)
+    return this.#publish(buildSummary(this.#source(), now, this.#init.maxEntries), now)
+  }
+
+  readonly #onSubscriptionChange = (evt: CustomEvent<SubscriptionChangeData>): void => {
+    if (evt.detail.subscriptions.some((s) => s.topic === TOPICS.blocklists && s.subscribe))
+      this.#newSubscriber = true
+  }
+
+  async #publish(body: BlocklistSummaryBody, now: number): Promise<BlocklistSummaryBody | undefined> {
     if (body.entries.length === 0 && this.#lastWasEmpty) return undefined
+    const fingerprint = summaryFingerprint(body)
+    this.#newSubscriber = false
     const seq = await this.#c.sequence.next(now)
     for (;;) {
       const bytes = encodeEnvelope(
@@ -197,6 +247,7 @@ export class BlocklistSummaryService {
         await this.#c.pubsub.publish(TOPICS.blocklists, bytes)
         this.counts.published++
         this.#lastWasEmpty = body.entries.length === 0
+        this.#lastSent = { fingerprint, at: now }
         return body
       }
       // Long values make some entries bigger than others; halving converges in a few rounds.
@@ -210,7 +261,15 @@ export class BlocklistSummaryService {
 
   async #tick(): Promise<void> {
     try {
-      await this.publishNow()
+      const now = this.#clock()
+      const body = buildSummary(this.#source(), now, this.#init.maxEntries)
+      if (
+        !summaryDue(this.#lastSent, summaryFingerprint(body), now, this.#init.refreshMs, this.#newSubscriber)
+      ) {
+        this.counts.unchanged++
+        return
+      }
+      await this.#publish(body, now)
     } catch (err) {
       this.#log.warn({ err }, 'blocklist summary not published')
     }
