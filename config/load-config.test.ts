@@ -61,7 +61,7 @@ describe('loadConfig', () => {
         maxBanSeconds: 604_800,
         anomaly: { enabled: true, threshold: 0.65 },
         stats: { enabled: true },
-        sightings: { enabled: true, fraction: 0.5, holdMs: 2000 },
+        sightings: { enabled: true, fraction: 0.5 },
         publishAlerts: true,
       },
       reputation: { trustedPeers: [], bannedPeers: [], halfLifeDays: 30 },

@@ -142,15 +142,9 @@ export const DetectSchema = z.strictObject({
   /**
    * Share sightings: an address that fills a scenario's bucket to `fraction` of its capacity without banning
    * is reported to the network at low confidence, so an attack spread thin over many nodes is still seen.
-   * One is not sent when other nodes' reports already settle the address, and waits a random time up to `holdMs`
-   * first when they are about to (see DetectionService.sight).
    */
   sightings: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      fraction: fraction().default(0.5),
-      holdMs: int(0, 60_000).default(2000),
-    })
+    .strictObject({ enabled: z.boolean().default(true), fraction: fraction().default(0.5) })
     .prefault({}),
   /** publish each local decision to the network as a signed alert */
   publishAlerts: z.boolean().default(true),

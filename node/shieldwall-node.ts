@@ -60,8 +60,6 @@ export interface NodeOptions {
    * memory transport a connection cannot die unseen, and 50 nodes' pings were a tenth of its CPU.
    */
   connectionMonitor?: boolean
-  /** 0..1 draws for the node's random waits (the sighting hold); the simulator seeds one per node */
-  random?: () => number
 }
 
 /** Written to `<dataDir>/api.json` while the node runs so `shieldwall status` (and tests) find the API. */
@@ -82,7 +80,6 @@ export class ShieldwallNode {
   readonly #connectionGater?: ConnectionGater
   readonly #libp2pMetrics: boolean
   readonly #connectionMonitor: boolean
-  readonly #random?: () => number
   #identity?: NodeIdentity
   #store?: Store
   #host?: ShieldwallHost
@@ -120,7 +117,6 @@ export class ShieldwallNode {
     if (options.connectionGater !== undefined) this.#connectionGater = options.connectionGater
     this.#libp2pMetrics = options.libp2pMetrics ?? true
     this.#connectionMonitor = options.connectionMonitor ?? true
-    if (options.random !== undefined) this.#random = options.random
     this.metrics = new NodeMetrics(config.nodeName !== undefined ? { node: config.nodeName } : {})
   }
 
@@ -288,7 +284,6 @@ export class ShieldwallNode {
     this.#detection = detectionService({
       sources: config.sources,
       publishAlerts: config.detect.publishAlerts,
-      sightingHoldMs: config.detect.sightings.holdMs,
     })({
       engine: createDetectionEngine(config.detect, {
         // the service that receives sightings is built from this engine: bind late
@@ -300,8 +295,6 @@ export class ShieldwallNode {
       alerts: this.#alerts,
       offsets: new LevelOffsetStore(store),
       alreadyBlocked: (ip) => (this.#blocklist?.lookup(ip).length ?? 0) > 0,
-      reportAdvice: (ip) => this.#blocklist?.evidence.reportAdvice(ip) ?? 'send',
-      ...(this.#random !== undefined ? { random: this.#random } : {}),
       logger: this.log,
       clock: this.#clock,
     })

@@ -1,4 +1,3 @@
-import { stream } from './random.ts'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -265,7 +264,6 @@ export class SimNetwork {
       connectionGater: this.#gater(m),
       libp2pMetrics: false,
       connectionMonitor: this.init.transport !== 'memory',
-      random: stream(this.init.seed, `node-waits/${m.index}/${m.spans.length}`),
     })
     await node.start()
     m.node = node

@@ -69,8 +69,6 @@ interface MemberState {
   gossip: GossipCounts
   seen: Set<string>
   alertCounts: { accepted: number; rejected: number; ignored: number }
-  /** sighting alerts this member sent, and those it held back because the network had heard enough */
-  sightingCounts: { published: number; suppressed: number }
   detach?: () => void
 }
 
@@ -180,7 +178,6 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
         gossip: newGossipCounts(),
         seen: new Set(),
         alertCounts: { accepted: 0, rejected: 0, ignored: 0 },
-        sightingCounts: { published: 0, suppressed: 0 },
       })
     }
     const startT = Date.now()
@@ -340,8 +337,6 @@ function addCounts(st: MemberState, node: ShieldwallNode): void {
   st.alertCounts.accepted += c.accepted
   st.alertCounts.rejected += sum(c.rejected)
   st.alertCounts.ignored += sum(c.ignored)
-  st.sightingCounts.published += node.detection.sightingCounts.published
-  st.sightingCounts.suppressed += node.detection.sightingCounts.suppressed
 }
 
 /** Until every online member sees at least one peer subscribed to alerts (bounded), then two heartbeats. */
@@ -589,8 +584,6 @@ function buildReport(b: BuildInput): SimReport {
       alertsAccepted: st.alertCounts.accepted,
       alertsRejected: st.alertCounts.rejected,
       alertsIgnored: st.alertCounts.ignored,
-      sightingsPublished: st.sightingCounts.published,
-      sightingsSuppressed: st.sightingCounts.suppressed,
     }
   })
   const bytes = perNode.map((n) => n.bytesSent).sort((x, y) => x - y)

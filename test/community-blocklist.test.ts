@@ -321,12 +321,11 @@ describe('an attack spread thin: only the community sees it', () => {
     }
     await waitFor(
       () => nodes.every((n) => n.detection.sightingCounts.published >= 1),
-      4000,
+      2000,
       'sighting alerts',
     )
-    // with k = 2 the two others never settle an address without a third voice (that takes k + 1), so none skipped its own
     expect(nodes.map((n) => n.detection.sightingCounts)).toEqual(
-      nodes.map(() => ({ seen: 1, published: 1, dropped: 0, suppressed: 0 })),
+      nodes.map(() => ({ seen: 1, published: 1, dropped: 0 })),
     )
   }, 30_000)
 })

@@ -143,32 +143,6 @@ describe('EvidenceBook', () => {
     expect(book.weigh('192.0.2.1')?.scenario).toBe('new')
   })
 
-  it('advises sending a report until others alone would block even without any one of them', async () => {
-    const { book, trust } = setup()
-    trust.set('a', 0.9).set('b', 0.9).set('c', 0.9)
-    for (let i = 0; i < 20; i++) trust.set(`sybil-${i}`, 0.1)
-    expect(book.reportAdvice('192.0.2.1')).toBe('send')
-    // one trusted voice: ours may be the second a block needs (k = 2)
-    await book.addReport('192.0.2.1', report('a'))
-    expect(book.reportAdvice('192.0.2.1')).toBe('send')
-    // untrusted identities add no voices, however many
-    for (let i = 0; i < 20; i++) await book.addReport('192.0.2.1', report(`sybil-${i}`))
-    expect(book.reportAdvice('192.0.2.1')).toBe('send')
-    // two trusted voices block, but each of them, hearing only the other, would not: ours is probably not needed
-    await book.addReport('192.0.2.1', report('b'))
-    expect(book.weigh('192.0.2.1')?.block).toBe(true)
-    expect(book.reportAdvice('192.0.2.1')).toBe('hold')
-    await book.addReport('::ffff:192.0.2.1', report('c'))
-    expect(book.reportAdvice('192.0.2.1')).toBe('skip')
-
-    // our own detections are what we are deciding whether to send, so they never count here
-    await book.addLocal('192.0.2.2', { confidence: 1, scenario: 'ssh-bf', at: NOW })
-    await book.addReport('192.0.2.2', report('a'))
-    expect(book.weigh('192.0.2.2')?.block).toBe(true)
-    expect(book.reportAdvice('192.0.2.2')).toBe('send')
-    expect(book.reportAdvice('not an address')).toBe('send')
-  })
-
   it('drops evidence past the maximum age, and bounds local detections', async () => {
     const { book, trust, advance } = setup()
     trust.set('a', 0.9)

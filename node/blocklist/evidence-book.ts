@@ -196,39 +196,6 @@ export class EvidenceBook<R> {
     return decideBlock({ local: book.local, reports }, this.#init.policy, now)
   }
 
-  /**
-   * What one more report from us about the indicator would add, judged on other nodes' reports alone (our own
-   * evidence is exactly what we are deciding whether to send):
-   * - `skip`: they would block it here even if any one of their reporters had stayed silent. Every node hearing
-   *   them blocks without ours, and so does each of those reporters, which hears all the others.
-   * - `hold`: trusted reporters enough for a community block (`k`) are already speaking: ours is probably
-   *   redundant, so it may wait briefly and be asked again.
-   * - `send`: ours may be one of the voices a block needs.
-   */
-  reportAdvice(indicator: string): 'send' | 'hold' | 'skip' {
-    let value: string
-    try {
-      value = parseIndicator(indicator).canonical
-    } catch {
-      return 'send'
-    }
-    const book = this.#books.get(value)
-    if (book === undefined || book.reports.size === 0) return 'send'
-    const now = this.#c.clock()
-    const reports: PeerReport[] = []
-    for (const r of book.reports.values()) reports.push({ ...r, trust: this.#c.trustOf(r.reporter) })
-    const policy = this.#init.policy
-    const verdict = decideBlock({ local: [], reports }, policy, now)
-    if (verdict.agreeing < policy.minTrustedReporters) return 'send'
-    if (!verdict.block) return 'hold'
-    // one report per reporter in the book, so leaving out each report in turn leaves out each reporter
-    for (let i = 0; i < reports.length; i++) {
-      const without = reports.filter((_, j) => j !== i)
-      if (!decideBlock({ local: [], reports: without }, policy, now).block) return 'hold'
-    }
-    return 'skip'
-  }
-
   /** Re-weighs one indicator and applies the verdict; undefined when no evidence is held for it. */
   async reevaluate(indicator: string): Promise<R | undefined> {
     const verdict = this.weigh(indicator)

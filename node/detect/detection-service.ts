@@ -33,14 +33,6 @@ export interface DetectionServiceInit {
   offenceMemoryMs: number
   /** most sighting alerts published per minute: a scan of many addresses must not flood the network */
   maxSightingsPerMinute: number
-  /**
-   * When other nodes are already reporting the address (`reportAdvice` says `hold`), a sighting waits a random
-   * time up to this and is dropped if their reports settled the address meanwhile. A distributed scan reaches
-   * member after member; without the wait each would report it, and the network would carry one sighting per
-   * member where a community block needs a handful (the random back-off of multicast feedback suppression).
-   * A sighting that may be one of the voices a block needs is never held. 0: never held.
-   */
-  sightingHoldMs: number
 }
 
 export interface DetectionServiceComponents {
@@ -52,10 +44,6 @@ export interface DetectionServiceComponents {
   clock?: () => number
   /** an address this node already blocks needs no sighting: the network has heard enough about it */
   alreadyBlocked?: (ip: string) => boolean
-  /** what our sighting would add to other nodes' reports on the address (see `EvidenceBook.reportAdvice`) */
-  reportAdvice?: (ip: string) => 'send' | 'hold' | 'skip'
-  /** 0..1, for the sighting hold; seeded in the simulator */
-  random?: () => number
 }
 
 /** the alert schema's bound on an attack's window */
@@ -63,9 +51,6 @@ const MAX_WINDOW_SECONDS = 30 * 24 * 3600
 
 type DecisionListener = (decision: StoredDecision) => void
 type SightingListener = (sighting: Finding) => void
-
-/** sightings waiting out their hold at once, at most */
-const MAX_HELD_SIGHTINGS = 1024
 
 /** sighting alerts live this long: long enough for slow distributed attacks, short enough to age out */
 const SIGHTING_TTL_SECONDS = 3600
@@ -76,7 +61,6 @@ const DEFAULTS: DetectionServiceInit = {
   tickMs: 1000,
   offenceMemoryMs: 30 * 24 * 3600 * 1000,
   maxSightingsPerMinute: 60,
-  sightingHoldMs: 2000,
 }
 
 /**
@@ -93,9 +77,7 @@ export class DetectionService {
   readonly #listeners = new Set<DecisionListener>()
   readonly #sightingListeners = new Set<SightingListener>()
   #sightingWindow = { start: 0, count: 0 }
-  /** dropped: over the per-minute cap; suppressed: other nodes' reports had settled the address (see sight) */
-  readonly sightingCounts = { seen: 0, published: 0, dropped: 0, suppressed: 0 }
-  readonly #held = new Set<NodeJS.Timeout>()
+  readonly sightingCounts = { seen: 0, published: 0, dropped: 0 }
   #tick?: NodeJS.Timeout
   /** decisions are persisted one after another so offence counts and alert order stay consistent */
   #chain: Promise<unknown> = Promise.resolve()
@@ -123,8 +105,6 @@ export class DetectionService {
 
   async stop(): Promise<void> {
     clearInterval(this.#tick)
-    for (const timer of this.#held) clearTimeout(timer)
-    this.#held.clear()
     await Promise.all(this.#followers.map(({ follower }) => follower.stop()))
     await this.#chain
   }
@@ -253,8 +233,7 @@ export class DetectionService {
 
   /**
    * A sighting from the scenario detector: an address half-way to a ban here. Listeners (community defense)
-   * count it as weak local evidence at once; the network gets a low-confidence alert, rate-limited, unless other
-   * nodes' reports already settle the address (held briefly when they are about to; see `sightingHoldMs`).
+   * count it as weak local evidence; the network gets a low-confidence alert, rate-limited.
    */
   sight(sighting: Finding): void {
     this.sightingCounts.seen++
@@ -267,33 +246,6 @@ export class DetectionService {
       }
     }
     if (!this.#init.publishAlerts) return
-    // A block here that the listeners just placed does not make the sighting redundant: our own evidence may be
-    // what tipped it, and the nodes whose reports we heard may still need ours. Only other nodes' reports, with
-    // one to spare, do.
-    const advice = this.#c.reportAdvice?.(sighting.ip) ?? 'send'
-    if (advice === 'skip') {
-      this.sightingCounts.suppressed++
-      return
-    }
-    const hold = advice === 'hold' ? this.#init.sightingHoldMs * (this.#c.random ?? Math.random)() : 0
-    // a timer per held sighting: past the cap they go out at once (and meet the per-minute cap)
-    if (!(hold > 0) || this.#held.size >= MAX_HELD_SIGHTINGS) {
-      this.#publishSighting(sighting)
-      return
-    }
-    const timer = setTimeout(() => {
-      this.#held.delete(timer)
-      if (this.#c.reportAdvice?.(sighting.ip) === 'skip') {
-        this.sightingCounts.suppressed++
-        return
-      }
-      this.#publishSighting(sighting)
-    }, hold)
-    timer.unref()
-    this.#held.add(timer)
-  }
-
-  #publishSighting(sighting: Finding): void {
     const now = this.#clock()
     if (now - this.#sightingWindow.start >= 60_000) this.#sightingWindow = { start: now, count: 0 }
     if (this.#sightingWindow.count >= this.#init.maxSightingsPerMinute) {

@@ -26,9 +26,6 @@ export interface NodeReport {
   alertsAccepted: number
   alertsRejected: number
   alertsIgnored: number
-  /** sighting alerts sent, and held back because other nodes' reports already settled the address */
-  sightingsPublished: number
-  sightingsSuppressed: number
 }
 
 export interface AssertionResult {

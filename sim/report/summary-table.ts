@@ -73,8 +73,8 @@ export function summaryTable(r: SimReport): string {
       `${r.trust.warmUp.attackers} attackers, ${(r.trust.warmUp.ms / 1000).toFixed(1)} s; honest pairs trusted ${r.trust.warmUp.trustedPairs}/${r.trust.warmUp.pairs} (min trust ${r.trust.warmUp.minTrust})${r.trust.warmUp.reached ? '' : ' (target not reached)'}`,
     ])
   rows.push([
-    'sightings / sent / held back / below quorum',
-    `${r.perNode.reduce((s, n) => s + n.sightings, 0)} / ${r.perNode.reduce((s, n) => s + n.sightingsPublished, 0)} / ${r.perNode.reduce((s, n) => s + n.sightingsSuppressed, 0)} / ${r.belowQuorum}`,
+    'sightings / below quorum',
+    `${r.perNode.reduce((s, n) => s + n.sightings, 0)} / ${r.belowQuorum}`,
   ])
   const width = Math.max(...rows.map(([k]) => k.length))
   const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)
