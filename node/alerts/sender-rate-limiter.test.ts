@@ -28,4 +28,15 @@ describe('SenderRateLimiter', () => {
     limiter.record('honest', 100_000)
     expect(limiter.recent('honest', 100_000)).toBe(2)
   })
+
+  it('keeps sweeping after the clock steps back', () => {
+    const limiter = new SenderRateLimiter(10, 60_000)
+    limiter.record('a', 1_000_000)
+    // NTP steps the clock back an hour; senders idle for a window are still forgotten on time
+    for (let i = 0; i < 100; i++) limiter.record(`sybil-${i}`, 1_000 + i)
+    limiter.record('honest', 62_000)
+    // the sybils are gone; 'a', stamped ahead of the stepped-back clock, stays until the clock passes it
+    expect(limiter.senders).toBe(2)
+    expect(limiter.recent('sybil-0', 62_000)).toBe(0)
+  })
 })

@@ -24,7 +24,8 @@ export class SenderRateLimiter {
   }
 
   record(sender: string, now: number): void {
-    if (now - this.#lastSweep >= this.#windowMs) {
+    // a clock stepped back (NTP) must not put the next sweep off until it has caught up again
+    if (now - this.#lastSweep >= this.#windowMs || now < this.#lastSweep) {
       this.#lastSweep = now
       this.prune(now)
     }

@@ -28,9 +28,10 @@ export interface BlocklistSummaryInit {
   /** how often this node considers publishing its summary */
   intervalMs: number
   /**
-   * A summary that blocks the same addresses as the last one sent, with no new subscriber to the topic since,
-   * is sent again only this often: it tells no peer anything new, and every member's unchanged list every
-   * interval is steady chatter that grows with the community. Kept under `ttlMs` so peers never hold an expired one.
+   * A summary that blocks the same addresses as the last one sent, with no new subscriber waiting for it, is
+   * sent again only this often (at the first interval that is at most half an interval early): it tells no peer
+   * anything new, and every member's unchanged list every interval is steady chatter that grows with the
+   * community. Kept under `ttlMs` so peers never hold an expired one.
    */
   refreshMs: number
   /** entries per summary, highest score first (at most MAX_SUMMARY_ENTRIES) */
@@ -83,7 +84,7 @@ export class SummaryPublishError extends Error {
 const DEFAULTS: BlocklistSummaryInit = {
   publish: true,
   intervalMs: 60_000,
-  refreshMs: 150_000,
+  refreshMs: 180_000,
   maxEntries: MAX_SUMMARY_ENTRIES,
   maxMessageBytes: 256 * 1024,
   ttlMs: 5 * 60_000,
@@ -133,18 +134,23 @@ export function summaryFingerprint(body: BlocklistSummaryBody): string {
 }
 
 /**
- * Whether an interval's summary goes out: always the first, and whenever what it blocks changed, a peer
- * subscribed since the last one (it may have none of ours), or `refreshMs` passed.
+ * Whether an interval's summary goes out: always the first, and whenever what it blocks changed, a subscriber
+ * is waiting for one (it subscribed since and no summary has reached it yet), or `refreshMs` passed.
  */
 export function summaryDue(
   last: { fingerprint: string; at: number } | undefined,
   fingerprint: string,
   now: number,
   refreshMs: number,
-  newSubscriber: boolean,
+  subscriberWaiting: boolean,
 ): boolean {
-  return last === undefined || newSubscriber || last.fingerprint !== fingerprint || now - last.at >= refreshMs
+  return (
+    last === undefined || subscriberWaiting || last.fingerprint !== fingerprint || now - last.at >= refreshMs
+  )
 }
+
+/** subscribers remembered as waiting for a summary, at most (a flood of fresh identities must not grow it) */
+const MAX_WAITING_SUBSCRIBERS = 1024
 
 /**
  * Publishes this node's signed blocklist summary on `/shieldwall/blocklists/1` every interval and validates
@@ -166,8 +172,12 @@ export class BlocklistSummaryService {
   #lastWasEmpty = true
   /** what the last summary sent blocked, and when it went */
   #lastSent?: { fingerprint: string; at: number }
-  /** a peer subscribed to summaries since the last one sent: it may have none of ours */
-  #newSubscriber = false
+  /**
+   * Peers that subscribed to summaries since one of ours last reached them, and when: they may have none of
+   * ours. A peer leaves when a summary reaches it (gossipsub names the recipients; one whose stream was not yet
+   * open is not among them and stays), when it unsubscribes, or after `refreshMs`, when the refresh covers it.
+   */
+  readonly #waiting = new Map<string, number>()
   readonly counts: SummaryCounts = { published: 0, unchanged: 0, accepted: 0, rejected: {}, ignored: {} }
 
   constructor(init: BlocklistSummaryInit, components: BlocklistSummaryComponents) {
@@ -219,14 +229,32 @@ export class BlocklistSummaryService {
   }
 
   readonly #onSubscriptionChange = (evt: CustomEvent<SubscriptionChangeData>): void => {
-    if (evt.detail.subscriptions.some((s) => s.topic === TOPICS.blocklists && s.subscribe))
-      this.#newSubscriber = true
+    const change = evt.detail.subscriptions.find((s) => s.topic === TOPICS.blocklists)
+    if (change === undefined) return
+    const peer = evt.detail.peerId.toString()
+    if (!change.subscribe) {
+      this.#waiting.delete(peer)
+      return
+    }
+    if (this.#waiting.size >= MAX_WAITING_SUBSCRIBERS)
+      this.#waiting.delete(this.#waiting.keys().next().value as string)
+    if (!this.#waiting.has(peer)) this.#waiting.set(peer, this.#clock())
+  }
+
+  /** Whether a subscriber still waits for a summary; forgets those the refresh will reach anyway. */
+  #subscriberWaiting(now: number): boolean {
+    for (const [peer, since] of this.#waiting)
+      if (now - since >= this.#init.refreshMs) this.#waiting.delete(peer)
+    return this.#waiting.size > 0
   }
 
   async #publish(body: BlocklistSummaryBody, now: number): Promise<BlocklistSummaryBody | undefined> {
-    if (body.entries.length === 0 && this.#lastWasEmpty) return undefined
+    if (body.entries.length === 0 && this.#lastWasEmpty) {
+      // nothing to tell anyone, a newcomer included
+      this.#waiting.clear()
+      return undefined
+    }
     const fingerprint = summaryFingerprint(body)
-    this.#newSubscriber = false
     const seq = await this.#c.sequence.next(now)
     for (;;) {
       const bytes = encodeEnvelope(
@@ -244,7 +272,8 @@ export class BlocklistSummaryService {
         ),
       )
       if (bytes.length <= this.#init.maxMessageBytes) {
-        await this.#c.pubsub.publish(TOPICS.blocklists, bytes)
+        const { recipients } = await this.#c.pubsub.publish(TOPICS.blocklists, bytes)
+        for (const peer of recipients) this.#waiting.delete(peer.toString())
         this.counts.published++
         this.#lastWasEmpty = body.entries.length === 0
         this.#lastSent = { fingerprint, at: now }
@@ -263,8 +292,11 @@ export class BlocklistSummaryService {
     try {
       const now = this.#clock()
       const body = buildSummary(this.#source(), now, this.#init.maxEntries)
+      // Ticks land an interval apart, a little late or early: half an interval of slack makes the refresh the
+      // first tick at `refreshMs` rather than one interval after it.
+      const refreshMs = this.#init.refreshMs - this.#init.intervalMs / 2
       if (
-        !summaryDue(this.#lastSent, summaryFingerprint(body), now, this.#init.refreshMs, this.#newSubscriber)
+        !summaryDue(this.#lastSent, summaryFingerprint(body), now, refreshMs, this.#subscriberWaiting(now))
       ) {
         this.counts.unchanged++
         return
