@@ -3,7 +3,7 @@
  * locally from the current global model and sends its weight delta, an aggregation rule combines the deltas, and
  * the global model moves by the result. Byzantine participants train honestly and then send a poisoned delta.
  */
-import { aggregate } from '../../node/learning/aggregation/index.ts'
+import { aggregate, effectiveRule } from '../../node/learning/aggregation/index.ts'
 import type {
   AggregateOptions,
   AggregationRule,
@@ -76,7 +76,9 @@ export function runFederation(
         return { model, epsilon, localSteps, divergedAt: round }
       throw err
     }
-    model = applyDelta(model, aggregate(init.rule, updates, init.ruleOptions))
+    // the rule a daemon's round would run on this many updates (Krum's fallback, the trimmed mean's minimum)
+    const applied = effectiveRule(init.rule, updates.length, init.ruleOptions)
+    model = applyDelta(model, aggregate(applied.rule, updates, applied.options))
     init.onRound?.(round, model)
   }
   return { model, epsilon, localSteps }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AGGREGATION_RULES, aggregate, type AggregationRule } from './aggregate.ts'
+import { AGGREGATION_RULES, aggregate, effectiveRule, type AggregationRule } from './aggregate.ts'
 import { fedAvg } from './fed-avg.ts'
 import { gaussian, seededRandom } from './test-helpers.ts'
 import { l2Norm, type WeightedUpdate } from './weighted-update.ts'
@@ -65,5 +65,22 @@ describe('aggregate', () => {
     // Krum with f = 2 picks an honest update, never an attacker
     const picked = aggregate('krum', attacked.updates, { f: 2 })
     expect(attacked.updates.slice(0, 8).some((u) => distance(u.delta, picked) === 0)).toBe(true)
+  })
+})
+
+describe('effectiveRule', () => {
+  it('falls back from Krum below three updates, and keeps it from three', () => {
+    expect(effectiveRule('krum', 2, { m: 1 })).toEqual({ rule: 'median', options: { m: 1 } })
+    expect(effectiveRule('krum', 3).rule).toBe('krum')
+  })
+
+  it('makes a trimmed mean trim at least one from each end when it can, and leaves enough trimming alone', () => {
+    // 0.2 of 4 trims nothing: a plain mean in disguise
+    const four = effectiveRule('trimmed-mean', 4, { trimFraction: 0.2 })
+    expect(Math.floor(four.options.trimFraction! * 4)).toBe(1)
+    expect(effectiveRule('trimmed-mean', 10, { trimFraction: 0.2 }).options.trimFraction).toBe(0.2)
+    // two updates cannot lose one from each end
+    expect(effectiveRule('trimmed-mean', 2, { trimFraction: 0.2 }).options).toEqual({ trimFraction: 0.2 })
+    expect(effectiveRule('fedavg', 1)).toEqual({ rule: 'fedavg', options: {} })
   })
 })

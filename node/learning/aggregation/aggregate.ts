@@ -24,6 +24,25 @@ export interface AggregateOptions {
   medianFactor?: number
 }
 
+/**
+ * The rule a round of `n` updates actually runs, with its options: Krum needs three updates and falls back to
+ * the coordinate median below that, and a trimmed mean whose fraction would trim nothing (0.2 of 4) trims one
+ * from each end when it can, since trimming nothing is a plain mean. The daemon's rounds and the FL benchmark
+ * both go through here, so they measure the same rules.
+ */
+export function effectiveRule(
+  rule: AggregationRule,
+  n: number,
+  options: AggregateOptions = {},
+): { rule: AggregationRule; options: AggregateOptions } {
+  if (rule === 'krum' && n < 3) return { rule: 'median', options }
+  if (rule === 'trimmed-mean' && n >= 3) {
+    const trimFraction = Math.min(Math.max(options.trimFraction ?? 0, 1 / n + 1e-9), 0.499)
+    if (Math.floor(trimFraction * n) * 2 < n) return { rule, options: { ...options, trimFraction } }
+  }
+  return { rule, options }
+}
+
 /** Dispatches to a rule by its configured name. Throws the rule's named errors; never returns a partial result. */
 export function aggregate(
   rule: AggregationRule,

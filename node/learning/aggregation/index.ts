@@ -1,4 +1,4 @@
-export { AGGREGATION_RULES, aggregate } from './aggregate.ts'
+export { AGGREGATION_RULES, aggregate, effectiveRule } from './aggregate.ts'
 export type { AggregateOptions, AggregationRule } from './aggregate.ts'
 export {
   DimensionMismatchError,

@@ -3,7 +3,12 @@
  * updates are sorted by sender key, weights are example bucket x reporter trust, and the rule runs over plain
  * Float32Arrays (float64 accumulators, fixed order; no tensor backend, whose kernels may differ between hosts).
  */
-import { aggregate, type AggregateOptions, type AggregationRule } from '../aggregation/aggregate.ts'
+import {
+  aggregate,
+  effectiveRule,
+  type AggregateOptions,
+  type AggregationRule,
+} from '../aggregation/aggregate.ts'
 import { l2Norm, type WeightedUpdate } from '../aggregation/weighted-update.ts'
 
 export interface RoundUpdate {
@@ -44,14 +49,7 @@ export function aggregateRound(
     delta: u.delta,
     weight: u.exampleBucket * Math.min(1, u.trust),
   }))
-  const appliedRule: AggregationRule = rule === 'krum' && weighted.length < 3 ? 'median' : rule
-  let opts = options
-  // a trimmed mean that trims nothing is a plain mean: with few updates trim at least one from each end when it can
-  if (appliedRule === 'trimmed-mean' && weighted.length >= 3) {
-    const trim = Math.max(options.trimFraction ?? 0, 1 / weighted.length + 1e-9)
-    opts = { ...options, trimFraction: Math.min(trim, 0.499) }
-    if (Math.floor(opts.trimFraction! * weighted.length) * 2 >= weighted.length) opts = options
-  }
+  const { rule: appliedRule, options: opts } = effectiveRule(rule, weighted.length, options)
   const delta = aggregate(appliedRule, weighted, opts)
   const aggNorm = l2Norm(delta)
   const participants = sorted.map((u, i) => {
