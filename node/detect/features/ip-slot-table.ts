@@ -1,5 +1,5 @@
 import { detach } from '../scenarios/detach-string.ts'
-import { ipv4Key } from '../scenarios/ip-cache.ts'
+import { ipv4KeyOf } from '../../ingest/parsers/ip.ts'
 
 /**
  * Addresses to small integer slots, kept in insertion order and capped, for per-address windows: `BoundedLru`'s
@@ -12,16 +12,6 @@ import { ipv4Key } from '../scenarios/ip-cache.ts'
 
 const MIN_SLOTS = 256
 const NONE = -1
-
-/** the IPv4 key of `ip` (see `ipv4Key`), remembered for the last address asked: every detector asks per event */
-let lastIp = ''
-let lastKey = 0
-export function ipv4KeyOf(ip: string): number {
-  if (ip === lastIp) return lastKey
-  lastKey = ipv4Key(ip)
-  lastIp = ip
-  return lastKey
-}
 
 export function formatIpv4(key: number): string {
   return `${key >>> 24}.${(key >>> 16) & 255}.${(key >>> 8) & 255}.${key & 255}`

@@ -1,3 +1,4 @@
+import { ipv4KeyOf } from '../../ingest/parsers/ip.ts'
 import { detach } from './detach-string.ts'
 
 /**
@@ -10,34 +11,6 @@ import { detach } from './detach-string.ts'
  * lookup, and no stored key that pins the chunk of log text it was sliced from. Anything else (IPv6,
  * non-canonical text) goes to a Map under a detached copy of its key.
  */
-
-/** Canonical dotted-quad IPv4 (no leading zeros) as a nonzero int32; 0 for anything else (and for 0.0.0.0). */
-export function ipv4Key(ip: string): number {
-  const len = ip.length
-  if (len < 7 || len > 15) return 0
-  let key = 0
-  let octet = 0
-  let digits = 0
-  let dots = 0
-  for (let i = 0; i < len; i++) {
-    const c = ip.charCodeAt(i)
-    if (c === 46 /* . */) {
-      if (digits === 0 || dots === 3) return 0
-      key = (key << 8) | octet
-      octet = 0
-      digits = 0
-      dots++
-      continue
-    }
-    const d = c - 48
-    if (d < 0 || d > 9 || (digits > 0 && octet === 0)) return 0
-    octet = octet * 10 + d
-    if (octet > 255) return 0
-    digits++
-  }
-  if (dots !== 3 || digits === 0) return 0
-  return (key << 8) | octet
-}
 
 const MIN_SLOTS = 1024
 /** an id slot whose entry moved to the young generation */
@@ -120,7 +93,7 @@ export class GenerationalIpIndex {
 
   /** The id of `ip`, or -1. */
   get(ip: string): number {
-    const key = ipv4Key(ip)
+    const key = ipv4KeyOf(ip)
     if (key === 0) return this.#getString(ip)
     const young = this.#young
     const y = find(young, key)
@@ -139,7 +112,7 @@ export class GenerationalIpIndex {
 
   /** Adds or replaces; ids are non-negative. */
   set(ip: string, id: number): void {
-    const key = ipv4Key(ip)
+    const key = ipv4KeyOf(ip)
     if (key === 0) return this.#setString(ip, id)
     const young = this.#young
     const y = find(young, key)

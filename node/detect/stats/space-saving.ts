@@ -1,4 +1,4 @@
-import { ipv4KeyOf } from '../features/ip-slot-table.ts'
+import { ipv4KeyOf } from '../../ingest/parsers/ip.ts'
 import { hashString } from '../features/string-hash.ts'
 
 /**

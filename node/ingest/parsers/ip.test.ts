@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { canonicalIp, isIpv4 } from './ip.ts'
+import { canonicalIp, ipv4Key, ipv4KeyOf, isIpv4 } from './ip.ts'
 
 describe('canonicalIp', () => {
   it('returns valid IPv4 unchanged and rejects malformed dotted quads', () => {
@@ -66,5 +66,48 @@ describe('canonicalIp', () => {
       'port',
     ])
       expect(canonicalIp(bad), bad).toBeUndefined()
+  })
+})
+
+describe('ipv4Key', () => {
+  it('maps canonical dotted quads to their 32-bit value', () => {
+    expect(ipv4Key('1.2.3.4')).toBe(0x01020304)
+    expect(ipv4Key('255.255.255.255')).toBe(-1)
+    expect(ipv4Key('10.0.0.1')).toBe(0x0a000001)
+    expect(ipv4Key('192.168.100.200') >>> 0).toBe(0xc0a864c8)
+  })
+
+  it('refuses everything else, so distinct strings never share a key', () => {
+    for (const text of [
+      '0.0.0.0', // the empty-slot marker
+      '01.2.3.4',
+      '1.2.3.04',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1.2.3.256',
+      '1..3.4',
+      '.1.2.3',
+      '1.2.3.',
+      '1.2.3.4 ',
+      '1.2.3.4a',
+      '::1',
+      '2001:db8::1',
+      '::ffff:1.2.3.4',
+      '',
+      'localhost',
+    ])
+      expect(ipv4Key(text), text).toBe(0)
+  })
+})
+
+describe('ipv4KeyOf', () => {
+  it('gives ipv4Key of the address canonicalIp just read, and of any other address asked', () => {
+    for (const line of ['from 203.0.113.9 port', 'from 0.0.0.0 port', 'from 255.255.255.255 port']) {
+      const ip = canonicalIp(line, 5, line.indexOf(' port'))!
+      expect(ipv4KeyOf(ip), ip).toBe(ipv4Key(ip))
+    }
+    canonicalIp('198.51.100.7')
+    expect(ipv4KeyOf('192.0.2.1')).toBe(ipv4Key('192.0.2.1'))
+    expect(ipv4KeyOf('2001:db8::1')).toBe(0)
   })
 })
