@@ -271,7 +271,10 @@ export const BlocklistSchema = z.strictObject({
   allowPrivateRanges: z.boolean().default(true),
   /** publish a signed summary of this node's blocklist for peers that missed alerts */
   publishSummaries: z.boolean().default(true),
-  /** how often this node publishes a signed summary of its blocklist */
+  /**
+   * how often this node considers publishing a signed summary of its blocklist; one that blocks the same addresses
+   * as the last goes out only every 180 s, or for a peer that subscribed since
+   */
   summaryIntervalSeconds: int(5).default(60),
 })
 
