@@ -1,42 +1,13 @@
 import { rm } from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { generateSecretKey, getPublicKey } from '../../crypto/signing/ed25519.ts'
-import { encodeEnvelope, sealEnvelope } from '../../protocol/envelope/envelope.ts'
-import { ALERT_TYPE, ALERT_VERSION, type AlertBody } from '../../protocol/messages/alert.ts'
+import { generateSecretKey } from '../../crypto/signing/ed25519.ts'
+import { putSignedAlert } from '../../test/helpers/stored-alerts.ts'
 import { tempDir } from '../../test/helpers/test-node.ts'
 import { AlertStore } from '../alerts/alert-store.ts'
 import { openStore, type Store } from '../store/open-store.ts'
 
 const NOW = 1_780_000_000_000
 const secretKey = generateSecretKey()
-const publicKey = getPublicKey(secretKey)
-
-/** The store as the catch-up server reads it: (arrival time, expiry) per alert. */
-async function put(store: AlertStore, seq: number, receivedAt: number, expiresAt: number): Promise<void> {
-  const body: AlertBody = {
-    indicator: `203.0.113.${seq}`,
-    scenario: 'ssh-bf',
-    severity: 'high',
-    confidence: 1,
-    events: 1,
-    windowSeconds: 0,
-    firstSeen: receivedAt,
-    lastSeen: receivedAt,
-  }
-  const envelope = sealEnvelope(
-    {
-      type: ALERT_TYPE,
-      version: ALERT_VERSION,
-      sender: publicKey,
-      seq,
-      createdAt: receivedAt - 1,
-      expiresAt,
-      body,
-    },
-    secretKey,
-  )
-  await store.put(envelope, encodeEnvelope(envelope), 'gossip', receivedAt)
-}
 
 describe('AlertStore.listSince', () => {
   let dir: string
@@ -49,7 +20,8 @@ describe('AlertStore.listSince', () => {
     store = new AlertStore(db)
     await store.open()
     // seq n arrives at NOW + n; every third one is already expired
-    for (let n = 1; n <= 30; n++) await put(store, n, NOW + n, n % 3 === 0 ? NOW : NOW + 3_600_000)
+    for (let n = 1; n <= 30; n++)
+      await putSignedAlert(store, secretKey, n, NOW + n, n % 3 === 0 ? NOW : NOW + 3_600_000)
   })
   afterEach(async () => {
     await db.close()

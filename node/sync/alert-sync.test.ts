@@ -1,9 +1,9 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateSecretKey, getPublicKey } from '../../crypto/signing/ed25519.ts'
-import { decodeEnvelope, encodeEnvelope, sealEnvelope } from '../../protocol/envelope/envelope.ts'
-import { ALERT_TYPE, ALERT_VERSION, type AlertBody } from '../../protocol/messages/alert.ts'
+import { generateSecretKey } from '../../crypto/signing/ed25519.ts'
+import { decodeEnvelope } from '../../protocol/envelope/envelope.ts'
+import { putSignedAlert } from '../../test/helpers/stored-alerts.ts'
 import { tempDir } from '../../test/helpers/test-node.ts'
 import { AlertStore } from '../alerts/alert-store.ts'
 import { silentLogger } from '../logging/logger.ts'
@@ -14,32 +14,6 @@ import { alertSync, type AlertSync } from './alert-sync.ts'
 const NOW = 1_780_000_000_000
 const ALERTS = 5
 const secretKey = generateSecretKey()
-
-async function put(store: AlertStore, seq: number): Promise<void> {
-  const body: AlertBody = {
-    indicator: `203.0.113.${seq}`,
-    scenario: 'ssh-bf',
-    severity: 'high',
-    confidence: 1,
-    events: 1,
-    windowSeconds: 0,
-    firstSeen: NOW,
-    lastSeen: NOW,
-  }
-  const envelope = sealEnvelope(
-    {
-      type: ALERT_TYPE,
-      version: ALERT_VERSION,
-      sender: getPublicKey(secretKey),
-      seq,
-      createdAt: NOW,
-      expiresAt: NOW + 3_600_000,
-      body,
-    },
-    secretKey,
-  )
-  await store.put(envelope, encodeEnvelope(envelope), 'gossip', NOW + seq)
-}
 
 describe('catch-up from a peer that rate-limits us', () => {
   const dirs: string[] = []
@@ -68,7 +42,8 @@ describe('catch-up from a peer that rate-limits us', () => {
 
   beforeAll(async () => {
     const s = await member('server')
-    for (let seq = 1; seq <= ALERTS; seq++) await put(s.alertStore, seq)
+    for (let seq = 1; seq <= ALERTS; seq++)
+      await putSignedAlert(s.alertStore, secretKey, seq, NOW + seq, NOW + 3_600_000)
     server = alertSync({ requestsPerPeerPerMinute: 3 })({
       libp2p: s.host,
       alertStore: s.alertStore,
