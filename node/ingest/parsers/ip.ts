@@ -201,30 +201,8 @@ function internIpv4(s: string, start: number, end: number, value: number): strin
 
 /** Canonical dotted-quad IPv4 (no leading zeros) as a nonzero int32; 0 for anything else (and for 0.0.0.0). */
 export function ipv4Key(ip: string): number {
-  const len = ip.length
-  if (len < 7 || len > 15) return 0
-  let key = 0
-  let octet = 0
-  let digits = 0
-  let dots = 0
-  for (let i = 0; i < len; i++) {
-    const c = ip.charCodeAt(i)
-    if (c === 46 /* . */) {
-      if (digits === 0 || dots === 3) return 0
-      key = (key << 8) | octet
-      octet = 0
-      digits = 0
-      dots++
-      continue
-    }
-    const d = c - 48
-    if (d < 0 || d > 9 || (digits > 0 && octet === 0)) return 0
-    octet = octet * 10 + d
-    if (octet > 255) return 0
-    digits++
-  }
-  if (dots !== 3 || digits === 0) return 0
-  return (key << 8) | octet
+  const value = ipv4Value(ip, 0, ip.length)
+  return value === -1 ? 0 : value | 0
 }
 
 /**
@@ -245,7 +223,7 @@ export function canonicalIp(s: string, start = 0, end = s.length): string | unde
   const v4 = end - start > 6 ? ipv4Value(s, start, end) : -1
   if (v4 !== -1) {
     const text = internIpv4(s, start, end, v4)
-    // the same int32 `ipv4Key` gives (0 for 0.0.0.0, its "not a key")
+    // what `ipv4Key` gives for it (0 for 0.0.0.0, its "not a key")
     lastIp = text
     lastKey = v4 | 0
     return text
