@@ -12,6 +12,13 @@ describe('SenderRateLimiter', () => {
     expect(limiter.recent('a', 80_001)).toBe(0)
   })
 
+  it('admits a sender up to the limit, recording only what it admits', () => {
+    const limiter = new SenderRateLimiter(2, 60_000)
+    expect([0, 1, 2].map((t) => limiter.admit('a', t))).toEqual([true, true, false])
+    expect(limiter.recent('a', 2)).toBe(2)
+    expect(limiter.admit('a', 60_001)).toBe(true)
+  })
+
   it('keeps at most `limit` timestamps per sender', () => {
     const limiter = new SenderRateLimiter(3, 60_000)
     for (let t = 0; t < 10; t++) limiter.record('a', t)

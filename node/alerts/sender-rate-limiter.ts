@@ -23,6 +23,13 @@ export class SenderRateLimiter {
     return times.length
   }
 
+  /** Records one request from `sender` if it is still under the limit; false (nothing recorded) when it is not. */
+  admit(sender: string, now: number): boolean {
+    if (this.recent(sender, now) >= this.#limit) return false
+    this.record(sender, now)
+    return true
+  }
+
   record(sender: string, now: number): void {
     // a clock stepped back (NTP) must not put the next sweep off until it has caught up again
     if (now - this.#lastSweep >= this.#windowMs || now < this.#lastSweep) {

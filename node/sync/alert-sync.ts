@@ -279,13 +279,12 @@ export class AlertSync {
 
   async #answer(peer: string, bytes: Uint8Array): Promise<SyncResponse> {
     const now = this.#clock()
-    if (this.#peerRequests.recent(peer, now) >= this.#init.requestsPerPeerPerMinute) {
+    if (!this.#peerRequests.admit(peer, now)) {
       return this.#refuse(
         'rate_limited',
         `more than ${this.#init.requestsPerPeerPerMinute} requests a minute`,
       )
     }
-    this.#peerRequests.record(peer, now)
     let request: SyncRequest
     try {
       request = decodeSyncRequest(bytes)

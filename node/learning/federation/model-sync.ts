@@ -130,15 +130,11 @@ export async function serveModelSync(
         })
         const frame = await lp.read({ signal })
         const peer = connection.remotePeer.toString()
-        const now = clock()
         let response: ModelSyncResponse | ModelSyncErrorBody
         try {
-          if (requests.recent(peer, now) >= perMinute) {
-            response = { error: 'rate_limited', message: `more than ${perMinute} requests a minute` }
-          } else {
-            requests.record(peer, now)
-            response = await answer(peer, decodeModelSyncRequest(frame.subarray()))
-          }
+          response = requests.admit(peer, clock())
+            ? await answer(peer, decodeModelSyncRequest(frame.subarray()))
+            : { error: 'rate_limited', message: `more than ${perMinute} requests a minute` }
         } catch (err) {
           response =
             err instanceof MalformedModelSyncMessageError
