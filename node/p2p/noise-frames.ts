@@ -25,14 +25,15 @@ export function frameLength(data: Uint8Array | { length: number; getUint16(at: n
 frameLength.bytes = 2
 
 /**
- * Installs `frameLength` on a secured Noise connection. Returns whether it could: a Noise release that renames
- * its decoder keeps working with its own (the test for this module fails then, so the upgrade is noticed).
+ * Installs `frameLength` on a secured Noise connection. A Noise release that renames its decoder keeps working
+ * with its own (the test for this module fails then, so the upgrade is noticed).
  */
-export function installFrameLength(secured: SecuredConnection<unknown>): boolean {
+async function withFrameLength<S extends SecuredConnection<unknown>>(securing: Promise<S>): Promise<S> {
+  const secured = await securing
   const decoder = (secured.connection as unknown as FrameDecoderHolder).decoder
-  if (decoder === undefined || typeof decoder.lengthDecoder !== 'function') return false
-  decoder.lengthDecoder = frameLength
-  return true
+  if (decoder !== undefined && typeof decoder.lengthDecoder === 'function')
+    decoder.lengthDecoder = frameLength
+  return secured
 }
 
 /**
@@ -44,16 +45,9 @@ export function noiseWithQuietFrames(init?: NoiseInit): (components: NoiseCompon
   return (components) => {
     const inner = make(components)
     const wrapped: ConnectionEncrypter = Object.create(inner)
-    wrapped.secureInbound = async (connection, options) => {
-      const secured = await inner.secureInbound(connection, options)
-      installFrameLength(secured)
-      return secured
-    }
-    wrapped.secureOutbound = async (connection, options) => {
-      const secured = await inner.secureOutbound(connection, options)
-      installFrameLength(secured)
-      return secured
-    }
+    wrapped.secureInbound = (connection, options) => withFrameLength(inner.secureInbound(connection, options))
+    wrapped.secureOutbound = (connection, options) =>
+      withFrameLength(inner.secureOutbound(connection, options))
     return wrapped
   }
 }
