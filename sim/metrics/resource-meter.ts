@@ -2,6 +2,9 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks'
 
 /** Above this mean event-loop load during the traffic, latencies measure the simulator's core, not the network. */
 export const SATURATED_LOOP = 0.85
+/** what the table and the HTML page say about a run whose loop was saturated */
+export const SATURATION_NOTE =
+  'this machine was saturated: the latencies measure its core more than the network'
 
 /** CPU time and peak memory of the whole simulator process (all nodes share it). */
 export interface ResourceUsage {

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises'
-import { SATURATED_LOOP } from '../metrics/resource-meter.ts'
+import { SATURATED_LOOP, SATURATION_NOTE } from '../metrics/resource-meter.ts'
 import type { ReportRound, SimReport } from './report.ts'
 import { escapeHtml, lineChart, type Series } from './svg-chart.ts'
 import { summaryTable } from './summary-table.ts'
@@ -114,9 +114,7 @@ function costLine(r: SimReport): string {
     load === null
       ? ''
       : `; event loop busy ${Math.round(load.mean * 100)}% on average while traffic ran (peak ${Math.round(load.max * 100)}%)` +
-        (load.mean >= SATURATED_LOOP
-          ? `, <strong class="fail">saturated: the propagation figures measure this machine's core more than the network</strong>`
-          : '')
+        (load.mean >= SATURATED_LOOP ? `, <strong class="fail">${SATURATION_NOTE}</strong>` : '')
   return `All nodes share one process: ${((u.cpuUserMs + u.cpuSystemMs) / 1000).toFixed(1)} s CPU in ${(u.wallMs / 1000).toFixed(1)} s wall, peak RSS ${u.peakRssMb} MiB${loadText}.`
 }
 

@@ -1,4 +1,4 @@
-import { SATURATED_LOOP } from '../metrics/resource-meter.ts'
+import { SATURATED_LOOP, SATURATION_NOTE } from '../metrics/resource-meter.ts'
 import type { SimReport } from './report.ts'
 
 const ms = (v: number | null) => (v === null ? '-' : `${v} ms`)
@@ -48,9 +48,7 @@ export function summaryTable(r: SimReport): string {
     rows.push([
       'event loop load (traffic)',
       `mean ${pct(load.mean)}, max ${pct(load.max)}` +
-        (load.mean >= SATURATED_LOOP
-          ? ': this machine was saturated, latencies measure its core more than the network'
-          : ''),
+        (load.mean >= SATURATED_LOOP ? `: ${SATURATION_NOTE}` : ''),
     ])
   if (r.churn !== undefined)
     rows.push([
