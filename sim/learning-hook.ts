@@ -45,6 +45,10 @@ export async function runLearningRounds(network: SimNetwork, spec: LearningSpec)
   if (spec.baselineRule !== undefined) {
     const second = new SimNetwork({
       ...network.init,
+      // its own run directory and every member in this thread
+      local: undefined,
+      runDir: undefined,
+      runId: undefined,
       // other identities, so the two networks' peers never mistake each other in this process
       seed: network.init.seed + 7919,
       learning: learningNodeConfig(spec, spec.baselineRule, true),

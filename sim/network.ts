@@ -47,6 +47,15 @@ export interface SimNetworkInit {
    * nodes' `learning` config section (learning on)
    */
   learning: boolean | Record<string, unknown>
+  /**
+   * the members this instance runs (default: all). The others run in other threads of the simulator: their
+   * metadata is known here (for bootstrap lists and partitions), their nodes are not.
+   */
+  local?: number[]
+  /** an existing run directory from `prepareRunDir` (another thread owns it and removes it) */
+  runDir?: string
+  /** names the memory-transport listeners; threads of one run share it */
+  runId?: string
 }
 
 export type TrustModel = 'community' | 'organic'
@@ -81,7 +90,7 @@ export class SimNetworkError extends Error {
   override name = 'SimNetworkError'
 }
 
-const DEFAULTS: Omit<SimNetworkInit, 'roles'> = {
+export const SIM_NETWORK_DEFAULTS: Omit<SimNetworkInit, 'roles'> = {
   nodes: 20,
   seed: 1,
   transport: 'memory',
@@ -115,8 +124,12 @@ export class SimNetwork {
   readonly #started = new Set<MemberListener>()
   readonly #stopping = new Set<MemberListener>()
   readonly #logs = new Map<string, FileHandle>()
+  readonly #local: Set<number>
+  /** addresses of members that run in other threads, as they reported them when they started */
+  readonly #remoteAddresses = new Map<number, string[]>()
   #runDir = ''
-  #runId = randomBytes(4).toString('hex')
+  #ownsRunDir = false
+  readonly #runId: string
   #logger?: Logger
   #logDest?: ReturnType<typeof pino.destination>
   #partition?: number[][]
@@ -124,11 +137,27 @@ export class SimNetwork {
   #destroyed = false
 
   constructor(init: Partial<SimNetworkInit> & { roles?: Role[] }) {
-    const merged = { ...DEFAULTS, ...stripUndefined(init) }
+    const merged = { ...SIM_NETWORK_DEFAULTS, ...stripUndefined(init) }
     this.init = { ...merged, roles: init.roles ?? Array.from({ length: merged.nodes }, () => 'honest') }
     if (this.init.roles.length !== this.init.nodes)
       throw new SimNetworkError(`roles has ${this.init.roles.length} entries for ${this.init.nodes} nodes`)
     if (this.init.nodes < 2) throw new SimNetworkError('a network needs at least 2 nodes')
+    this.#local = new Set(this.init.local ?? this.init.roles.map((_, i) => i))
+    this.#runId = this.init.runId ?? randomBytes(4).toString('hex')
+  }
+
+  /** whether some members run in other threads: then members listen on TCP loopback too, to be reached there */
+  get crossThread(): boolean {
+    return this.#local.size < this.init.nodes
+  }
+
+  isLocal(m: SimMember): boolean {
+    return this.#local.has(m.index)
+  }
+
+  /** tells this instance where a member of another thread listens (its bootstrap peers, mostly) */
+  knowAddresses(index: number, addresses: string[]): void {
+    this.#remoteAddresses.set(index, addresses)
   }
 
   get runDir(): string {
@@ -155,56 +184,34 @@ export class SimNetwork {
   }
 
   async create(): Promise<void> {
-    this.#runDir = await mkdtemp(join(tmpdir(), 'shieldwall-sim-'))
+    if (this.init.runDir !== undefined) this.#runDir = this.init.runDir
+    else {
+      this.#runDir = await prepareRunDir(this.init)
+      this.#ownsRunDir = true
+    }
     if (this.init.logLevel !== 'silent') {
+      // threads of one run append to one file; each record is one line and carries its `node` prefix
       this.#logDest = pino.destination({
         dest: this.init.logFile ?? join(this.#runDir, 'nodes.log'),
         sync: false,
+        append: true,
       })
       this.#logger = pino({ level: this.init.logLevel }, this.#logDest)
     }
-    const { nodes, seed } = this.init
-    for (let index = 0; index < nodes; index++) {
-      const name = nodeName(index, nodes)
-      const dataDir = join(this.#runDir, name)
-      await mkdir(dataDir, { recursive: true, mode: 0o700 })
-      const secretKey = seededSecretKey(seed, index)
-      const publicKey = getPublicKey(secretKey)
-      await writeFile(
-        join(dataDir, 'identity.key'),
-        JSON.stringify({
-          type: 'ed25519',
-          secretKey: Buffer.from(secretKey).toString('base64'),
-          publicKey: Buffer.from(publicKey).toString('base64'),
-          createdAt: new Date(0).toISOString(),
-        }) + '\n',
-        { mode: 0o600 },
-      )
-      const authLog = join(dataDir, 'auth.log')
-      const accessLog = join(dataDir, 'access.log')
-      await writeFile(authLog, '')
-      await writeFile(accessLog, '')
-      this.members.push({
-        index,
-        name,
-        role: this.init.roles[index] as Role,
-        peerId: peerIdFromEd25519PublicKey(publicKey).toString(),
-        dataDir,
-        authLog,
-        accessLog,
-        listen:
-          this.init.transport === 'memory'
-            ? `/memory/shieldwall-sim-${this.#runId}-${index}`
-            : '/ip4/127.0.0.1/tcp/0',
-        spans: [],
-      })
-      this.#byPeerId.set((this.members.at(-1) as SimMember).peerId, this.members.at(-1) as SimMember)
+    for (const info of memberLayout(this.init, this.#runDir)) {
+      const listen =
+        this.init.transport === 'memory'
+          ? `/memory/shieldwall-sim-${this.#runId}-${info.index}`
+          : '/ip4/127.0.0.1/tcp/0'
+      const m: SimMember = { ...info, listen, spans: [] }
+      this.members.push(m)
+      this.#byPeerId.set(m.peerId, m)
     }
   }
 
   /** Starts every member in order, `staggerMs` apart; bootstrap peers first so the others have someone to call. */
   async startAll(onProgress?: (started: number) => void): Promise<void> {
-    for (const m of this.members) {
+    for (const m of this.members.filter((x) => this.isLocal(x))) {
       await this.start(m)
       onProgress?.(m.index + 1)
       if (this.init.staggerMs > 0) await sleep(this.init.staggerMs)
@@ -215,14 +222,9 @@ export class SimNetwork {
     const list: string[] = []
     for (const b of this.members.slice(0, this.init.bootstrapPeers)) {
       if (b.index === m.index) continue
-      if (this.init.transport === 'memory') list.push(`${b.listen}/p2p/${b.peerId}`)
-      else if (b.node !== undefined)
-        list.push(
-          ...b.node
-            .addresses()
-            .filter((a) => a.includes('/tcp/'))
-            .slice(0, 1),
-        )
+      if (!this.isLocal(b)) list.push(...tcpAddress(this.#remoteAddresses.get(b.index) ?? []))
+      else if (this.init.transport === 'memory') list.push(`${b.listen}/p2p/${b.peerId}`)
+      else if (b.node !== undefined) list.push(...tcpAddress(b.node.addresses()))
     }
     return list
   }
@@ -239,7 +241,15 @@ export class SimNetwork {
         dataDir: m.dataDir,
         log: { level: this.init.logLevel },
         api: { enabled: false },
-        p2p: { listen: [m.listen], bootstrap: this.#bootstrapList(m), dht: { enabled: true } },
+        p2p: {
+          // across threads members meet over TCP loopback; within one, over memory when that is the transport
+          listen:
+            this.crossThread && this.init.transport === 'memory'
+              ? [m.listen, '/ip4/127.0.0.1/tcp/0']
+              : [m.listen],
+          bootstrap: this.#bootstrapList(m),
+          dht: { enabled: true },
+        },
         sources: [
           { path: m.authLog, format: 'sshd', startAt: 'beginning' },
           { path: m.accessLog, format: 'nginx', startAt: 'beginning' },
@@ -258,11 +268,14 @@ export class SimNetwork {
 
   async start(m: SimMember): Promise<ShieldwallNode> {
     if (m.node !== undefined) return m.node
+    if (!this.isLocal(m)) throw new SimNetworkError(`${m.name} runs in another thread`)
     const logger = this.#logger?.child({ node: m.name }) ?? silentLogger()
     const node = new ShieldwallNode(this.#config(m), {
       logger,
       connectionGater: this.#gater(m),
       libp2pMetrics: false,
+      // TCP members ping their connections as the daemon does; members that differ only by thread do not: within one
+      // process a connection cannot die silently, and ~50 pings a second per thread would cost a quarter of its loop
       connectionMonitor: this.init.transport !== 'memory',
     })
     await node.start()
@@ -327,7 +340,17 @@ export class SimNetwork {
   /** Refuses connections to and from the other side of a partition, on every dial and upgrade. */
   #gater(m: SimMember): ConnectionGater {
     const denied = async (peer: { toString(): string }) => this.#denied(m, peer.toString())
+    // A member of another thread is known by its memory address too (identify, the DHT), but memory listeners
+    // live in one thread only: dial it over TCP, without a failed memory attempt first.
+    const prefix = `/memory/shieldwall-sim-${this.#runId}-`
+    const foreignMemory = async (addr: { toString(): string }) => {
+      const text = addr.toString()
+      if (!text.startsWith('/memory/')) return false
+      const index = Number.parseInt(text.slice(prefix.length), 10)
+      return !text.startsWith(prefix) || !this.#local.has(index)
+    }
     return {
+      ...(this.crossThread ? { denyDialMultiaddr: foreignMemory } : {}),
       denyDialPeer: denied,
       denyInboundEncryptedConnection: denied,
       denyOutboundEncryptedConnection: denied,
@@ -356,8 +379,60 @@ export class SimNetwork {
         dest.end()
       })
     }
-    if (!this.init.keepData && this.#runDir !== '') await rm(this.#runDir, { recursive: true, force: true })
+    if (this.#ownsRunDir && !this.init.keepData && this.#runDir !== '')
+      await rm(this.#runDir, { recursive: true, force: true })
   }
+}
+
+/** What every thread of a run knows about a member without running it (all derived from the seed and dir). */
+export type MemberInfo = Pick<
+  SimMember,
+  'index' | 'name' | 'role' | 'peerId' | 'dataDir' | 'authLog' | 'accessLog'
+>
+
+export function memberLayout(
+  init: Pick<SimNetworkInit, 'nodes' | 'seed' | 'roles'>,
+  runDir: string,
+): MemberInfo[] {
+  return Array.from({ length: init.nodes }, (_, index) => {
+    const name = nodeName(index, init.nodes)
+    const dataDir = join(runDir, name)
+    return {
+      index,
+      name,
+      role: init.roles[index] as Role,
+      peerId: peerIdFromEd25519PublicKey(getPublicKey(seededSecretKey(init.seed, index))).toString(),
+      dataDir,
+      authLog: join(dataDir, 'auth.log'),
+      accessLog: join(dataDir, 'access.log'),
+    }
+  })
+}
+
+/** A fresh run directory: per member its data dir with its seeded identity and its (empty) service logs. */
+export async function prepareRunDir(init: Pick<SimNetworkInit, 'nodes' | 'seed' | 'roles'>): Promise<string> {
+  const runDir = await mkdtemp(join(tmpdir(), 'shieldwall-sim-'))
+  for (const m of memberLayout(init, runDir)) {
+    await mkdir(m.dataDir, { recursive: true, mode: 0o700 })
+    const secretKey = seededSecretKey(init.seed, m.index)
+    await writeFile(
+      join(m.dataDir, 'identity.key'),
+      JSON.stringify({
+        type: 'ed25519',
+        secretKey: Buffer.from(secretKey).toString('base64'),
+        publicKey: Buffer.from(getPublicKey(secretKey)).toString('base64'),
+        createdAt: new Date(0).toISOString(),
+      }) + '\n',
+      { mode: 0o600 },
+    )
+    await writeFile(m.authLog, '')
+    await writeFile(m.accessLog, '')
+  }
+  return runDir
+}
+
+function tcpAddress(addresses: string[]): string[] {
+  return addresses.filter((a) => a.includes('/tcp/')).slice(0, 1)
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,35 +1,24 @@
-import { performance } from 'node:perf_hooks'
-import type { ShieldwallNode } from '../node/shieldwall-node.ts'
-import { TOPICS } from '../protocol/topics.ts'
+import { availableParallelism } from 'node:os'
 import { AddressPool } from './addresses.ts'
-import { BlockWatcher, type BlockRecorder } from './adapters/block-watcher.ts'
-import { capabilitiesOf, type Capability } from './adapters/capabilities.ts'
-import { trustOf } from './adapters/trust-view.ts'
+import { BlockRecorder } from './adapters/block-watcher.ts'
+import type { Capability } from './adapters/capabilities.ts'
 import { hostileActions, type HostileAction } from './hostile/hostile-actions.ts'
 import { runLearningRounds, type LearningOutcome } from './learning-hook.ts'
 import { learningNodeConfig } from './learning/learning-spec.ts'
-import { newGossipCounts, meterGossip, type GossipCounts } from './metrics/gossip-meter.ts'
 import {
   measure,
   onlineAtEnd,
   round3,
   type AttackerTruth,
   type MemberObservation,
-  type PublishedAlert,
 } from './metrics/measurements.ts'
-import { ResourceMeter } from './metrics/resource-meter.ts'
-import {
-  nodeName,
-  SimNetwork,
-  sleep,
-  type Role,
-  type SimMember,
-  type Transport,
-  type TrustModel,
-} from './network.ts'
+import { LoopLoad, ResourceMeter } from './metrics/resource-meter.ts'
+import { nodeName, SimNetworkError, sleep, type Role, type Transport, type TrustModel } from './network.ts'
 import { sample, shuffled, stream } from './random.ts'
 import { evaluateAssertions, type NodeReport, type SimReport, type TrustSample } from './report/report.ts'
 import type { NetworkEventSpec, ScenarioSpec } from './scenarios/scenario-spec.ts'
+import type { LogBatch, MemberCollection } from './shards/shard.ts'
+import { SimCluster, type ClusterCollection, type ClusterMember } from './shards/sim-cluster.ts'
 import { generateTraffic } from './traffic/generate.ts'
 import type { ScheduledLine, TrafficContext } from './traffic/schedule.ts'
 import { organicWarmUp, type WarmUpOutcome } from './warm-up.ts'
@@ -40,6 +29,11 @@ export interface RunOptions {
   seed?: number
   durationSeconds?: number
   transport?: Transport
+  /**
+   * threads that run nodes (default `defaultWorkers`): with more than one, each is a worker thread and members
+   * of different threads meet over TCP loopback. Learning scenarios run in one.
+   */
+  workers?: number
   hostileFraction?: number
   logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug'
   keepData?: boolean
@@ -63,13 +57,16 @@ const SAMPLE_MS = 1000
 const TRUST_SAMPLE_MS = 2000
 /** honest members whose view of trust is sampled (all pairs would be quadratic at 100 nodes) */
 const TRUST_OBSERVERS = 8
+/**
+ * Members one thread runs before a run spreads over more. One event loop on this project's 2-core reference
+ * machine keeps alerts under a second up to about 30 members; at 40 it is busy 46-73% of the traffic and the
+ * p99 grows to seconds (docs/simulator.md).
+ */
+export const MEMBERS_PER_WORKER = 30
 
-interface MemberState {
-  watcher: BlockWatcher
-  gossip: GossipCounts
-  seen: Set<string>
-  alertCounts: { accepted: number; rejected: number; ignored: number }
-  detach?: () => void
+/** one thread up to MEMBERS_PER_WORKER members, then one per started block of them, at most one per core */
+export function defaultWorkers(nodes: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.min(cores, Math.ceil(nodes / MEMBERS_PER_WORKER)))
 }
 
 /** Runs one scenario end to end and returns its report; the network is always torn down, even on error. */
@@ -82,6 +79,10 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
   const hostileFraction = opts.hostileFraction ?? spec.defaults.hostileFraction ?? 0
   const progress = opts.onProgress ?? (() => {})
   const resources = new ResourceMeter()
+  // federated rounds drive the nodes' learning services directly, so those scenarios keep every node here
+  if (spec.learning !== undefined && (opts.workers ?? 1) > 1)
+    throw new SimNetworkError(`${spec.name} runs its nodes in one thread (--workers 1)`)
+  const workers = spec.learning !== undefined ? 1 : (opts.workers ?? defaultWorkers(nodes))
 
   // Roles: bootstrap peers are run by the project and honest; the hostile crowd is drawn from the rest.
   const candidates = Array.from({ length: nodes - bootstrapPeers }, (_, i) => i + bootstrapPeers)
@@ -125,174 +126,126 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
   }
   const actions = hostileActions(spec.hostile ?? [], hostileCtx)
 
-  const network = new SimNetwork({
-    nodes,
-    seed,
-    roles,
-    bootstrapPeers,
-    transport: opts.transport ?? 'memory',
-    logLevel: opts.logLevel ?? 'silent',
-    keepData: opts.keepData ?? false,
-    trust: trustModel,
-    allowlists: ctx.truth.staff,
-    learning: spec.learning === undefined ? false : learningNodeConfig(spec.learning, spec.learning.rule),
-    // summaries restate blocks to the side that missed the alerts when a partition heals; the default minute is
-    // long for a short run (and every summary costs each receiver a signature check, so only where needed)
-    blocklist: groups !== undefined ? { summaryIntervalSeconds: 5 } : {},
-  })
-  const states: MemberState[] = []
-  const alerts = new Map<string, PublishedAlert>()
   const events: { t: number; label: string }[] = []
   let t0 = 0
-  let totalBlocks = 0
-
-  network.onStarted((m, node) => {
-    const st = states[m.index] as MemberState
-    const offBlocks = st.watcher.attach(node)
-    meterGossip(node.host.services.pubsub, st.gossip, st.seen)
-    const offAlerts = node.alerts.onAlert((a) => {
-      let rec = alerts.get(a.id)
-      if (rec === undefined) {
-        rec = { id: a.id, publisher: -1, publishedAt: a.createdAt, receivedBy: new Map() }
-        alerts.set(a.id, rec)
-      }
-      if (a.origin === 'local') rec.publisher = m.index
-      else rec.receivedBy.set(m.index, Date.now())
-    })
-    st.detach = () => {
-      offBlocks()
-      offAlerts()
-    }
-  })
-  network.onStopping((m, node) => {
-    const st = states[m.index] as MemberState
-    st.detach?.()
-    addCounts(st, node)
-  })
-
+  let cluster: SimCluster | undefined
   try {
-    await network.create()
-    for (let i = 0; i < nodes; i++) {
-      states.push({
-        watcher: new BlockWatcher(),
-        gossip: newGossipCounts(),
-        seen: new Set(),
-        alertCounts: { accepted: 0, rejected: 0, ignored: 0 },
-      })
-    }
+    cluster = await SimCluster.open(
+      {
+        nodes,
+        seed,
+        roles,
+        bootstrapPeers,
+        transport: opts.transport ?? 'memory',
+        logLevel: opts.logLevel ?? 'silent',
+        keepData: opts.keepData ?? false,
+        trust: trustModel,
+        allowlists: ctx.truth.staff,
+        learning: spec.learning === undefined ? false : learningNodeConfig(spec.learning, spec.learning.rule),
+        // summaries restate blocks to the side that missed the alerts when a partition heals; the default minute
+        // is long for a short run (and every summary costs each receiver a signature check, so only where needed)
+        blocklist: groups !== undefined ? { summaryIntervalSeconds: 5 } : {},
+      },
+      workers,
+    )
+    const net = cluster
     const startT = Date.now()
-    await network.startAll((n) =>
-      progress({ phase: 'starting', done: n, total: nodes, blocks: 0, alerts: 0 }),
-    )
-    await warmUp(network, (done) =>
-      progress({ phase: 'warming up', done, total: nodes, blocks: 0, alerts: 0 }),
-    )
+    await net.startAll((n) => progress({ phase: 'starting', done: n, total: nodes, blocks: 0, alerts: 0 }))
+    await warmUp(net, (done) => progress({ phase: 'warming up', done, total: nodes, blocks: 0, alerts: 0 }))
     const startupMs = Date.now() - startT
     let warm: WarmUpOutcome | undefined
     if (trustModel === 'organic') {
-      warm = await organicWarmUp(network, {
+      warm = await organicWarmUp(net, {
         seed,
         attackers: attackerPool,
         minTrustedReporters: 2,
         onProgress: (done, total) => progress({ phase: 'earning trust', done, total, blocks: 0, alerts: 0 }),
       })
       // what the warm-up blocked is not part of the measured run
-      for (const st of states) st.watcher.reset()
-      alerts.clear()
+      await net.resetObservations()
     }
-    const netEvents = scheduleEvents(churnPlan, network, groups, durationMs, (label) =>
+    const netEvents = scheduleEvents(churnPlan, net, groups, durationMs, (label) =>
       events.push({ t: Date.now() - t0, label }),
     )
     t0 = Date.now()
-    resources.startTraffic()
+    resources.startTraffic((await net.sample()).threads)
     let li = 0
     let ai = 0
     let ei = 0
     let nextSample = 0
     let nextTrust = 0
+    let current = { blocks: 0, alerts: 0 }
     const background: Promise<unknown>[] = []
     const trust: TrustSample[] = []
-    const blocksNow = () => states.reduce((s, st) => s + st.watcher.blocks.firstBlocked.size, 0)
     while (true) {
       const elapsed = Date.now() - t0
       if (elapsed >= durationMs) break
-      const due = new Map<string, { m: SimMember; file: 'auth' | 'access'; lines: string[] }>()
+      const due = new Map<string, LogBatch>()
       const now = Date.now()
       for (; li < lines.length && (lines[li] as ScheduledLine).at <= elapsed; li++) {
         const l = lines[li] as ScheduledLine
-        const m = network.members[l.member] as SimMember
-        if (m.node === undefined) continue // the machine is down: its service logs nothing we would read
+        if (!(net.members[l.member] as ClusterMember).online) continue // the machine is down: it logs nothing
         const key = `${l.member}/${l.file}`
         let batch = due.get(key)
-        if (batch === undefined) due.set(key, (batch = { m, file: l.file, lines: [] }))
+        if (batch === undefined) due.set(key, (batch = { member: l.member, file: l.file, lines: [] }))
         batch.lines.push(l.render(now))
       }
-      const writes = [...due.values()].map((b) => network.append(b.m, b.file, b.lines))
+      const writes = net.append([...due.values()])
       for (; ai < actions.length && (actions[ai] as HostileAction).at <= elapsed; ai++) {
         const a = actions[ai] as HostileAction
-        const node = network.members[a.member]?.node
-        if (node !== undefined) background.push(a.run(node).catch(() => undefined))
+        const m = net.members[a.member]
+        if (m !== undefined) background.push(net.falseReport(m, a.ip).catch(() => undefined))
       }
       for (; ei < netEvents.length && (netEvents[ei] as ScheduledEvent).at <= elapsed; ei++) {
         background.push((netEvents[ei] as ScheduledEvent).run())
       }
-      await Promise.all(writes)
+      await writes
       if (elapsed >= nextSample) {
         nextSample += SAMPLE_MS
-        resources.sample()
-        totalBlocks = blocksNow()
-        progress({
-          phase: 'running',
-          done: elapsed,
-          total: durationMs,
-          blocks: totalBlocks,
-          alerts: alerts.size,
-        })
+        const s = await net.sample()
+        resources.sample(s.threads)
+        current = { blocks: s.blocks, alerts: s.alerts }
+        progress({ phase: 'running', done: elapsed, total: durationMs, ...current })
       }
       if (elapsed >= nextTrust) {
         nextTrust += TRUST_SAMPLE_MS
-        trust.push(sampleTrust(network, elapsed))
+        trust.push(await sampleTrust(net, elapsed))
       }
       await sleep(TICK_MS)
     }
-    resources.endTraffic()
+    resources.endTraffic((await net.sample()).threads)
     await Promise.all(background)
 
     // Settle: let the last alerts propagate, until blocks stop changing for two seconds (bounded).
     const settleMs = (opts.settleSeconds ?? 10) * 1000
     const settleStart = Date.now()
-    let last = blocksNow()
+    let last = (await net.sample()).blocks
     let stableSince = Date.now()
     while (Date.now() - settleStart < settleMs && Date.now() - stableSince < 2000) {
       await sleep(250)
-      const b = blocksNow()
-      if (b !== last) {
-        last = b
+      const s = await net.sample()
+      current = { blocks: s.blocks, alerts: s.alerts }
+      if (current.blocks !== last) {
+        last = current.blocks
         stableSince = Date.now()
       }
-      progress({
-        phase: 'settling',
-        done: Date.now() - settleStart,
-        total: settleMs,
-        blocks: b,
-        alerts: alerts.size,
-      })
+      progress({ phase: 'settling', done: Date.now() - settleStart, total: settleMs, ...current })
     }
-    trust.push(sampleTrust(network, Date.now() - t0))
+    trust.push(await sampleTrust(net, Date.now() - t0))
 
     let learning: LearningOutcome | undefined
-    if (spec.learning !== undefined) learning = await runLearningRounds(network, spec.learning)
+    if (spec.learning !== undefined && net.localNetwork !== undefined)
+      learning = await runLearningRounds(net.localNetwork, spec.learning)
 
-    progress({ phase: 'stopping', done: 0, total: 1, blocks: blocksNow(), alerts: alerts.size })
-    const caps = capabilitiesOf(firstOnline(network))
+    progress({ phase: 'stopping', done: 0, total: 1, ...current })
+    const caps = await net.capabilities()
     if ((learning?.rounds ?? []).length > 0) caps.add('learning')
-    for (const m of network.online()) addCounts(states[m.index] as MemberState, m.node as ShieldwallNode)
-    const connections = network.members.map((m) => m.node?.host.getConnections().length ?? 0)
+    const collected = await net.collect()
+    const finalThreads = (await net.sample()).threads
     const report = buildReport({
       spec,
-      network,
-      states,
-      alerts,
+      cluster: net,
+      collected,
       truth: ctx.truth,
       victims: hostileCtx.victims,
       t0,
@@ -303,15 +256,14 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
       trustModel,
       warm,
       events,
-      connections,
       startupMs,
       caps,
       groups,
       learning,
     })
-    await network.destroy()
+    await net.destroy()
     report.capabilities = [...caps]
-    report.resources = resources.finish()
+    report.resources = resources.finish(finalThreads)
     report.assertions = evaluateAssertions(spec.assertions, report, {
       nodes,
       honestNodes: honest.length,
@@ -320,95 +272,61 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
     report.passed = report.assertions.every((a) => a.status !== 'fail')
     return report
   } finally {
-    await network.destroy().catch(() => undefined)
+    await cluster?.destroy().catch(() => undefined)
   }
-}
-
-function firstOnline(network: SimNetwork): ShieldwallNode {
-  const m = network.online().find((x) => x.role === 'honest') ?? network.online()[0]
-  if (m?.node === undefined) throw new Error('no node is online')
-  return m.node
-}
-
-function addCounts(st: MemberState, node: ShieldwallNode): void {
-  const c = node.alerts.counts
-  const sum = (o: Record<string, number | undefined>) =>
-    Object.values(o).reduce<number>((a, b) => a + (b ?? 0), 0)
-  st.alertCounts.accepted += c.accepted
-  st.alertCounts.rejected += sum(c.rejected)
-  st.alertCounts.ignored += sum(c.ignored)
 }
 
 /** Until every online member sees at least one peer subscribed to alerts (bounded), then two heartbeats. */
-async function warmUp(network: SimNetwork, onProgress: (ready: number) => void): Promise<void> {
+async function warmUp(cluster: SimCluster, onProgress: (ready: number) => void): Promise<void> {
   const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
-    const ready = network
-      .online()
-      .filter(
-        (m) => (m.node as ShieldwallNode).host.services.pubsub.getSubscribers(TOPICS.alerts).length > 0,
-      ).length
+    const ready = await cluster.subscribersReady()
     onProgress(ready)
-    if (ready === network.online().length) break
+    if (ready === cluster.online().length) break
     await sleep(200)
   }
   await sleep(2000)
-  await quiescence()
+  await quiescence(cluster)
 }
 
-/** The event loop's busy share below which the network counts as formed (handshakes and DHT walks done). */
+/** The busiest node thread's loop share below which the network counts as formed (handshakes and DHT walks done). */
 export const QUIET_LOOP_UTILISATION = 0.5
 const QUIET_SAMPLES = 3
 const QUIET_SAMPLE_MS = 500
 const QUIET_MAX_MS = 60_000
 
 /**
- * Until the process's event loop is mostly idle for a while (bounded). Real members join over minutes on their
- * own machines; here they all start within seconds on one core, and until their connection handshakes, DHT
- * walks and identify exchanges are done, an alert waits behind them. Measuring from then would time the
- * simulator's start-up, not the network.
+ * Until every node thread's event loop is mostly idle for a while (bounded). Real members join over minutes on
+ * their own machines; here they all start within seconds on a few cores, and until their connection
+ * handshakes, DHT walks and identify exchanges are done, an alert waits behind them. Measuring from then would
+ * time the simulator's start-up, not the network.
  */
-async function quiescence(): Promise<void> {
+async function quiescence(cluster: SimCluster): Promise<void> {
   const deadline = Date.now() + QUIET_MAX_MS
+  const load = new LoopLoad()
+  load.next((await cluster.sample()).threads)
   let quiet = 0
-  let last = performance.eventLoopUtilization()
   while (Date.now() < deadline && quiet < QUIET_SAMPLES) {
     await sleep(QUIET_SAMPLE_MS)
-    const now = performance.eventLoopUtilization()
-    const busy = performance.eventLoopUtilization(now, last).utilization
-    last = now
+    const busy = load.next((await cluster.sample()).threads) ?? 0
     quiet = busy < QUIET_LOOP_UTILISATION ? quiet + 1 : 0
   }
 }
 
-function sampleTrust(network: SimNetwork, t: number): TrustSample {
-  const observers = network
+async function sampleTrust(cluster: SimCluster, t: number): Promise<TrustSample> {
+  const observers = cluster
     .online()
     .filter((m) => m.role === 'honest')
     .slice(0, TRUST_OBSERVERS)
-  const acc = { honest: [0, 0], hostile: [0, 0] }
-  const gossip = { honest: [0, 0], hostile: [0, 0] }
-  for (const o of observers) {
-    for (const p of network.members) {
-      if (p.index === o.index) continue
-      const view = trustOf(o.node as ShieldwallNode, p.peerId)
-      const bucket = acc[p.role]
-      bucket[0] = (bucket[0] as number) + view.trust
-      bucket[1] = (bucket[1] as number) + 1
-      if (view.gossip !== undefined) {
-        const g = gossip[p.role]
-        g[0] = (g[0] as number) + view.gossip
-        g[1] = (g[1] as number) + 1
-      }
-    }
-  }
-  const mean = (b: number[]) => ((b[1] as number) > 0 ? round3((b[0] as number) / (b[1] as number)) : null)
+    .map((m) => m.index)
+  const sums = await cluster.trustSums(observers)
+  const mean = ([sum, n]: [number, number]) => (n > 0 ? round3(sum / n) : null)
   return {
     t,
-    honest: mean(acc.honest),
-    hostile: mean(acc.hostile),
-    honestGossip: mean(gossip.honest),
-    hostileGossip: mean(gossip.hostile),
+    honest: mean(sums.trust.honest),
+    hostile: mean(sums.trust.hostile),
+    honestGossip: mean(sums.gossip.honest),
+    hostileGossip: mean(sums.gossip.hostile),
   }
 }
 
@@ -472,27 +390,27 @@ function planChurn(
 
 function scheduleEvents(
   plan: ChurnPlan,
-  network: SimNetwork,
+  cluster: SimCluster,
   groups: number[][] | undefined,
   durationMs: number,
   mark: (label: string) => void,
 ): ScheduledEvent[] {
   const out: ScheduledEvent[] = []
   for (const c of plan.churns) {
-    const leaving = c.members.map((i) => network.members[i] as SimMember)
+    const leaving = c.members.map((i) => cluster.members[i] as ClusterMember)
     for (const m of leaving) m.churn = true
     out.push({
       at: c.at * durationMs,
       run: async () => {
         mark(`${leaving.length} nodes leave`)
-        await Promise.all(leaving.map((m) => network.stop(m)))
+        await Promise.all(leaving.map((m) => cluster.stop(m)))
       },
     })
     out.push({
       at: c.back * durationMs,
       run: async () => {
         // restarts overlap as real ones would; each node redials its bootstrap peers on its own
-        await Promise.all(leaving.map((m) => network.start(m)))
+        await Promise.all(leaving.map((m) => cluster.start(m)))
         mark(`${leaving.length} nodes rejoin`)
       },
     })
@@ -501,14 +419,14 @@ function scheduleEvents(
     out.push({
       at: plan.partition.at * durationMs,
       run: async () => {
-        await network.partition(groups)
+        await cluster.partition(groups)
         mark('partition')
       },
     })
     out.push({
       at: plan.partition.healAt * durationMs,
       run: async () => {
-        await network.heal()
+        await cluster.heal()
         mark('heal')
       },
     })
@@ -518,9 +436,8 @@ function scheduleEvents(
 
 interface BuildInput {
   spec: ScenarioSpec
-  network: SimNetwork
-  states: MemberState[]
-  alerts: Map<string, PublishedAlert>
+  cluster: SimCluster
+  collected: ClusterCollection
   truth: TrafficContext['truth']
   victims: Set<string>
   t0: number
@@ -531,7 +448,6 @@ interface BuildInput {
   trustModel: TrustModel
   warm: WarmUpOutcome | undefined
   events: { t: number; label: string }[]
-  connections: number[]
   startupMs: number
   caps: Set<Capability>
   groups: number[][] | undefined
@@ -541,36 +457,36 @@ interface BuildInput {
 type RecorderOf = (member: number) => BlockRecorder
 
 function buildReport(b: BuildInput): SimReport {
-  const { network, states } = b
-  const rec: RecorderOf = (i) => (states[i] as MemberState).watcher.blocks
-  const observations: MemberObservation[] = network.members.map((m) => {
-    const st = b.states[m.index] as MemberState
-    return {
-      index: m.index,
-      role: m.role,
-      spans: m.spans,
-      blockedAt: (ip) => rec(m.index).blockedAt(ip),
-      localAt: st.watcher.localAt,
-      sightedAt: st.watcher.sightedAt,
-    }
-  })
+  const { cluster } = b
+  const seen = (i: number) => b.collected.members.get(i) as MemberCollection
+  const recorders = cluster.members.map((m) => BlockRecorder.fromSnapshot(seen(m.index).blocks))
+  const rec: RecorderOf = (i) => recorders[i] as BlockRecorder
+  const connections = cluster.members.map((m) => seen(m.index).connections)
+  const observations: MemberObservation[] = cluster.members.map((m) => ({
+    index: m.index,
+    role: m.role,
+    spans: m.spans,
+    blockedAt: (ip) => rec(m.index).blockedAt(ip),
+    localAt: seen(m.index).localAt,
+    sightedAt: seen(m.index).sightedAt,
+  }))
   const benign = [...new Set([...b.truth.benign, ...b.victims])]
   const result = measure({
     members: observations,
     attackers: b.truth.attackers,
     benign,
-    alerts: [...b.alerts.values()].filter((a) => a.publisher >= 0),
-    quorum: network.online()[0]?.node?.blocklist.policy.minTrustedReporters ?? 2,
+    alerts: b.collected.alerts.filter((a) => a.publisher >= 0),
+    quorum: b.collected.quorum ?? 2,
   })
 
-  const perNode: NodeReport[] = network.members.map((m) => {
-    const st = states[m.index] as MemberState
+  const perNode: NodeReport[] = cluster.members.map((m) => {
+    const st = seen(m.index)
     return {
       name: m.name,
       role: m.role,
       peerId: m.peerId,
-      online: m.node !== undefined,
-      connections: b.connections[m.index] ?? 0,
+      online: st.online,
+      connections: st.connections,
       messagesSent: st.gossip.messagesSent,
       bytesSent: st.gossip.bytesSent,
       rpcsSent: st.gossip.rpcsSent,
@@ -578,9 +494,9 @@ function buildReport(b: BuildInput): SimReport {
       bytesReceived: st.gossip.bytesReceived,
       duplicatesReceived: st.gossip.messagesReceived - st.gossip.uniqueReceived,
       blocks: rec(m.index).firstBlocked.size,
-      communityBlocks: st.watcher.community.firstBlocked.size,
-      sightings: st.watcher.sightedAt.size,
-      localDetections: st.watcher.localAt.size,
+      communityBlocks: st.community.firstBlocked.size,
+      sightings: st.sightedAt.size,
+      localDetections: st.localAt.size,
       alertsAccepted: st.alertCounts.accepted,
       alertsRejected: st.alertCounts.rejected,
       alertsIgnored: st.alertCounts.ignored,
@@ -590,17 +506,18 @@ function buildReport(b: BuildInput): SimReport {
   const msgs = perNode.map((n) => n.messagesSent)
   const received = perNode.reduce((s, n) => s + n.messagesReceived, 0)
   const dups = perNode.reduce((s, n) => s + n.duplicatesReceived, 0)
-  const conns = b.connections.filter((_, i) => network.members[i]?.node !== undefined)
+  const conns = connections.filter((_, i) => seen(i).online)
   const finalTrust = b.trust.at(-1)
   const firstTrust = b.trust[0]
 
   const report: SimReport = {
     scenario: b.spec.name,
     description: b.spec.description,
-    nodes: network.members.length,
+    nodes: cluster.members.length,
     hostileNodes: b.hostileCount,
     seed: b.seed,
-    transport: network.init.transport,
+    transport: cluster.init.transport,
+    workers: cluster.shards.length,
     durationSeconds: b.durationMs / 1000,
     startedAt: new Date(b.t0).toISOString(),
     sources: {
@@ -670,7 +587,7 @@ function buildReport(b: BuildInput): SimReport {
     attackerOutcomes: result.attackers,
     timelines: {
       propagationCdfMs: result.nodeDelaysMs,
-      blocks: network.members
+      blocks: cluster.members
         .filter((m) => m.role === 'honest')
         .map((m) => ({
           name: m.name,
@@ -684,8 +601,9 @@ function buildReport(b: BuildInput): SimReport {
     assertions: [],
     passed: false,
   }
-  const churned = network.members.filter((m) => m.churn === true)
-  if (churned.length > 0) report.churn = churnOutcome(churned, rec, b.truth.attackers, result.attackers)
+  const churned = cluster.members.filter((m) => m.churn === true)
+  if (churned.length > 0)
+    report.churn = churnOutcome(churned, rec, connections, b.truth.attackers, result.attackers)
   if (b.groups !== undefined) report.partition = partitionOutcome(b, rec, result.attackers)
   if (b.learning !== undefined) {
     report.rounds = b.learning.rounds
@@ -695,8 +613,9 @@ function buildReport(b: BuildInput): SimReport {
 }
 
 function churnOutcome(
-  churned: SimMember[],
+  churned: ClusterMember[],
   rec: RecorderOf,
+  connections: number[],
   truth: AttackerTruth[],
   outcomes: SimReport['attackerOutcomes'],
 ): NonNullable<SimReport['churn']> {
@@ -721,7 +640,7 @@ function churnOutcome(
   }
   return {
     rejoined: churned.filter((m) => m.spans.length > 1).length,
-    rejoinedIsolated: churned.filter((m) => (m.node?.host.getConnections().length ?? 0) === 0).length,
+    rejoinedIsolated: churned.filter((m) => (connections[m.index] ?? 0) === 0).length,
     lateJoinerCoverage: expected === 0 ? null : round3(covered / expected),
     afterRejoinMissed,
   }
@@ -735,7 +654,7 @@ function partitionOutcome(
   const groups = b.groups as number[][]
   const healAt = b.t0 + (b.events.find((e) => e.label === 'heal')?.t ?? b.durationMs)
   const phaseOf = new Map(b.truth.attackers.map((a) => [a.ip, a]))
-  const honestIn = (g: number) => (groups[g] ?? []).filter((i) => b.network.members[i]?.role === 'honest')
+  const honestIn = (g: number) => (groups[g] ?? []).filter((i) => b.cluster.members[i]?.role === 'honest')
   let leaks = 0
   let withinSideMissed = 0
   let afterHealMissed = 0

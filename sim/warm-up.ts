@@ -1,7 +1,8 @@
-import type { ShieldwallNode } from '../node/shieldwall-node.ts'
 import type { AddressPool } from './addresses.ts'
-import { sleep, type SimMember, type SimNetwork } from './network.ts'
+import { sleep } from './network.ts'
 import { randomInt, shuffled, stream } from './random.ts'
+import type { LogBatch } from './shards/shard.ts'
+import type { ClusterMember, SimCluster } from './shards/sim-cluster.ts'
 import { sshdLine } from './traffic/log-lines.ts'
 
 export interface WarmUpInit {
@@ -60,15 +61,15 @@ const TICK_MS = 50
  * here, so they earn nothing.
  */
 export async function organicWarmUp(
-  network: SimNetwork,
+  cluster: SimCluster,
   init: Partial<WarmUpInit> & Pick<WarmUpInit, 'seed' | 'attackers' | 'minTrustedReporters'>,
 ): Promise<WarmUpOutcome> {
   const o: WarmUpInit = { ...DEFAULTS, ...init }
-  const honest = network.online().filter((m) => m.role === 'honest')
+  const honest = cluster.online().filter((m) => m.role === 'honest')
   const rand = stream(o.seed, 'warm-up')
   interface Line {
     at: number
-    member: SimMember
+    member: ClusterMember
     render: (now: number) => string
   }
   const lines: Line[] = []
@@ -99,53 +100,36 @@ export async function organicWarmUp(
   let li = 0
   while (li < lines.length) {
     const elapsed = Date.now() - t0
-    const due = new Map<SimMember, string[]>()
+    const due = new Map<number, LogBatch>()
     const now = Date.now()
     for (; li < lines.length && (lines[li] as Line).at <= elapsed; li++) {
       const l = lines[li] as Line
-      if (l.member.node === undefined) continue
-      const batch = due.get(l.member) ?? []
-      batch.push(l.render(now))
-      due.set(l.member, batch)
+      let batch = due.get(l.member.index)
+      if (batch === undefined)
+        due.set(l.member.index, (batch = { member: l.member.index, file: 'auth', lines: [] }))
+      batch.lines.push(l.render(now))
     }
-    await Promise.all([...due].map(([m, batch]) => network.append(m, 'auth', batch)))
+    await cluster.append([...due.values()])
     o.onProgress?.(Math.min(elapsed, total), total)
     await sleep(TICK_MS)
   }
-  let view = trustView(honest, o)
+  const view = () =>
+    cluster.trustPairs(
+      honest.map((m) => m.index),
+      o.trustedThreshold,
+      o.minTrustedReporters,
+    )
+  let trust = await view()
   const deadline = Date.now() + o.settleMs
-  while (view.trustedPairs < o.targetShare * view.pairs && Date.now() < deadline) {
+  while (trust.trustedPairs < o.targetShare * trust.pairs && Date.now() < deadline) {
     await sleep(500)
-    view = trustView(honest, o)
+    trust = await view()
   }
   return {
     attackers: walks,
     ms: Date.now() - t0,
-    ...view,
-    reached: view.trustedPairs >= o.targetShare * view.pairs,
+    ...trust,
+    minTrust: Math.round(trust.minTrust * 1000) / 1000,
+    reached: trust.trustedPairs >= o.targetShare * trust.pairs,
   }
-}
-
-function trustView(honest: SimMember[], o: WarmUpInit) {
-  let pairs = 0
-  let trustedPairs = 0
-  let minTrust = 1
-  let nodesWithQuorum = 0
-  for (const m of honest) {
-    const node = m.node as ShieldwallNode | undefined
-    if (node === undefined) continue
-    let trusted = 0
-    for (const p of honest) {
-      if (p === m) continue
-      const t = node.reputation.trust(p.peerId)
-      pairs++
-      minTrust = Math.min(minTrust, t)
-      if (t >= o.trustedThreshold) {
-        trusted++
-        trustedPairs++
-      }
-    }
-    if (trusted >= o.minTrustedReporters - 1) nodesWithQuorum++
-  }
-  return { pairs, trustedPairs, minTrust: Math.round(minTrust * 1000) / 1000, nodesWithQuorum }
 }

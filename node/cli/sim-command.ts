@@ -3,16 +3,18 @@ import { parseArgs } from 'node:util'
 import { writeHtmlReport } from '../../sim/report/html-report.ts'
 import { progressBar } from '../../sim/report/progress-bar.ts'
 import { summaryTable } from '../../sim/report/summary-table.ts'
-import { runScenario } from '../../sim/run-scenario.ts'
+import { MEMBERS_PER_WORKER, runScenario } from '../../sim/run-scenario.ts'
 import { SCENARIOS, scenarioByName } from '../../sim/scenarios/index.ts'
 import { UsageError } from './usage-error.ts'
 
 export const SIM_USAGE = `usage:
   shieldwall sim [--scenario NAME] [--nodes N] [--seed S] [--duration SECONDS] [--report FILE.json]
                  [--html FILE.html] [--transport memory|tcp] [--hostile FRACTION] [--trust community|organic]
-                 [--log-level LEVEL] [--keep-data]
+                 [--workers N] [--log-level LEVEL] [--keep-data]
   scenarios: ${Object.keys(SCENARIOS).join(', ')}
   Runs N real nodes in this process and reports propagation, delivery, false and missed blocks, cost.
+  --workers: threads that run nodes (default: one per ${MEMBERS_PER_WORKER} nodes, at most one per core); members of
+  different threads meet over TCP loopback, of one thread over --transport.
   Blocks are read from each node's blocklist, trust from its reputation book. --trust community (default): honest
   operators list each other in reputation.trustedPeers; organic: no pins, a warm-up earns trust by corroboration.
   Exits 1 when an assertion of the scenario fails.
@@ -40,6 +42,7 @@ export async function sim(argv: string[]): Promise<void> {
       transport: { type: 'string', default: 'memory' },
       hostile: { type: 'string' },
       trust: { type: 'string' },
+      workers: { type: 'string' },
       'log-level': { type: 'string', default: 'silent' },
       'keep-data': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -67,6 +70,11 @@ export async function sim(argv: string[]): Promise<void> {
     throw new UsageError(`--hostile ${values.hostile}: expected a fraction from 0 to below 1`)
   const nodes = positiveNumber('nodes', values.nodes, true)
   if (nodes !== undefined && nodes < 2) throw new UsageError('--nodes: at least 2')
+  const workers = positiveNumber('workers', values.workers, true)
+  if (workers !== undefined && workers > (nodes ?? scenario.defaults.nodes))
+    throw new UsageError(`--workers ${workers}: more threads than nodes`)
+  if (workers !== undefined && workers > 1 && scenario.learning !== undefined)
+    throw new UsageError(`--workers: ${scenario.name} runs its nodes in one thread`)
 
   const bar = progressBar()
   let report
@@ -79,6 +87,7 @@ export async function sim(argv: string[]): Promise<void> {
       logLevel: values['log-level'] as 'silent',
       keepData: values['keep-data'] === true,
       ...(nodes !== undefined ? { nodes } : {}),
+      ...(workers !== undefined ? { workers } : {}),
       ...(hostile !== undefined ? { hostileFraction: hostile } : {}),
       ...(values.duration !== undefined
         ? { durationSeconds: positiveNumber('duration', values.duration, false) }

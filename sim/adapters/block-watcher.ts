@@ -2,6 +2,11 @@ import type { BlockChange } from '../../node/blocklist/block-entry.ts'
 import type { ShieldwallNode } from '../../node/shieldwall-node.ts'
 import { indicatorContains, parseIndicator } from '../../protocol/indicator.ts'
 
+export interface BlockSnapshot {
+  firstBlocked: Map<string, number>
+  addTimes: number[]
+}
+
 /** First time each address became blocked. */
 export class BlockRecorder {
   readonly firstBlocked = new Map<string, number>()
@@ -13,6 +18,20 @@ export class BlockRecorder {
     this.firstBlocked.set(value, at)
     this.addTimes.push(at)
     if (value.includes('/')) this.#ranges.push({ range: parseIndicator(value), at })
+  }
+
+  /** what it recorded, as plain data another thread can receive */
+  snapshot(): BlockSnapshot {
+    return { firstBlocked: new Map(this.firstBlocked), addTimes: this.addTimes.slice() }
+  }
+
+  static fromSnapshot(s: BlockSnapshot): BlockRecorder {
+    const r = new BlockRecorder()
+    const order = [...s.firstBlocked].sort((a, b) => a[1] - b[1])
+    for (const [value, at] of order) r.record(value, at)
+    r.addTimes.length = 0
+    r.addTimes.push(...s.addTimes)
+    return r
   }
 
   clear(): void {

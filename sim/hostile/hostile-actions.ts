@@ -2,12 +2,15 @@ import type { ShieldwallNode } from '../../node/shieldwall-node.ts'
 import { sample, type Prng } from '../random.ts'
 import type { HostileSpec } from '../scenarios/scenario-spec.ts'
 
-/** Something a hostile member does at `at` ms after the start, through its own (real, signing) node. */
+/**
+ * Something a hostile member does at `at` ms after the start, through its own (real, signing) node: both kinds
+ * falsely report `ip` (plain data, so the thread that runs the member can carry it out).
+ */
 export interface HostileAction {
   at: number
   member: number
   kind: HostileSpec['kind']
-  run: (node: ShieldwallNode) => Promise<void>
+  ip: string
 }
 
 export interface HostileContext {
@@ -33,7 +36,7 @@ export function hostileActions(specs: HostileSpec[], ctx: HostileContext): Hosti
       for (const member of ctx.hostile) {
         for (const ip of victims) {
           const at = (spec.window[0] + ctx.rand() * (spec.window[1] - spec.window[0])) * ctx.durationMs
-          out.push({ at, member, kind: spec.kind, run: (node) => falseReport(node, ip) })
+          out.push({ at, member, kind: spec.kind, ip })
         }
       }
     } else {
@@ -43,7 +46,7 @@ export function hostileActions(specs: HostileSpec[], ctx: HostileContext): Hosti
           const ip = victims[i % victims.length] as string
           ctx.victims.add(ip)
           const at = spec.at * ctx.durationMs + (i * spec.seconds * 1000) / spec.alertsPerNode
-          out.push({ at, member, kind: spec.kind, run: (node) => falseReport(node, ip) })
+          out.push({ at, member, kind: spec.kind, ip })
         }
       }
     }
@@ -51,7 +54,8 @@ export function hostileActions(specs: HostileSpec[], ctx: HostileContext): Hosti
   return out.sort((a, b) => a.at - b.at)
 }
 
-async function falseReport(node: ShieldwallNode, ip: string): Promise<void> {
+/** A false report: claims a benign user brute-forced SSH, validly signed by the hostile member's node. */
+export async function falseReport(node: ShieldwallNode, ip: string): Promise<void> {
   const now = Date.now()
   await node.alerts.publish({
     indicator: ip,

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { SATURATED_LOOP, SATURATION_NOTE } from '../metrics/resource-meter.ts'
 import type { ReportRound, SimReport } from './report.ts'
 import { escapeHtml, lineChart, type Series } from './svg-chart.ts'
-import { summaryTable } from './summary-table.ts'
+import { summaryTable, transportNote } from './summary-table.ts'
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f']
 
@@ -99,7 +99,7 @@ table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;paddin
 </style></head><body>
 <h1>shieldwall sim: ${escapeHtml(r.scenario)} <span class="${r.passed ? 'pass' : 'fail'}">${r.passed ? 'passed' : 'failed'}</span></h1>
 <p>${escapeHtml(r.description)}</p>
-<p>${r.nodes} nodes (${r.hostileNodes} hostile), seed ${r.seed}, ${r.transport} transport, ${r.durationSeconds} s, started ${escapeHtml(r.startedAt)}.</p>
+<p>${r.nodes} nodes (${r.hostileNodes} hostile), seed ${r.seed}, ${escapeHtml(transportNote(r))}, ${r.durationSeconds} s, started ${escapeHtml(r.startedAt)}.</p>
 <p>${costLine(r)}</p>
 ${sections.join('\n')}
 </body></html>

@@ -57,6 +57,8 @@ export interface SimReport {
   hostileNodes: number
   seed: number
   transport: 'memory' | 'tcp'
+  /** threads that ran nodes; with more than one, members of different threads met over TCP loopback */
+  workers: number
   durationSeconds: number
   startedAt: string
   /** which implementation each measurement read: the real feature or the simulator's marked fallback */

@@ -5,10 +5,18 @@ const ms = (v: number | null) => (v === null ? '-' : `${v} ms`)
 const pct = (v: number) => `${Math.round(v * 100)}%`
 const kb = (v: number) => `${(v / 1024).toFixed(1)} KiB`
 
+/** how members met: one thread over its transport, or several threads and TCP loopback between them */
+export function transportNote(r: Pick<SimReport, 'transport' | 'workers'>): string {
+  if (r.workers <= 1) return r.transport
+  return r.transport === 'tcp'
+    ? `tcp, ${r.workers} threads`
+    : `${r.transport} within each of ${r.workers} threads, tcp between them`
+}
+
 /** The end-of-run table for a terminal: outcome first, then cost, then each assertion. */
 export function summaryTable(r: SimReport): string {
   const rows: [string, string][] = [
-    ['scenario', `${r.scenario} (seed ${r.seed}, ${r.transport})`],
+    ['scenario', `${r.scenario} (seed ${r.seed}, ${transportNote(r)})`],
     ['nodes', `${r.nodes} (${r.hostileNodes} hostile)`],
     ['duration', `${r.durationSeconds} s traffic, ${(r.resources.wallMs / 1000).toFixed(1)} s wall`],
     ['blocks measured by', r.sources.blocks],
