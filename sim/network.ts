@@ -175,10 +175,6 @@ export class SimNetwork {
     return () => this.#stopping.delete(listener)
   }
 
-  honest(): SimMember[] {
-    return this.members.filter((m) => m.role === 'honest')
-  }
-
   online(): SimMember[] {
     return this.members.filter((m) => m.node !== undefined)
   }

@@ -64,6 +64,9 @@ const TRUST_OBSERVERS = 8
  */
 export const MEMBERS_PER_WORKER = 30
 
+/** the organic warm-up's step across threads (300 ms on one thread, see sim/warm-up.ts) */
+const CROSS_THREAD_WARM_UP_STEP_MS = 600
+
 /** one thread up to MEMBERS_PER_WORKER members, then one per started block of them, at most one per core */
 export function defaultWorkers(nodes: number, cores = availableParallelism()): number {
   return Math.max(1, Math.min(cores, Math.ceil(nodes / MEMBERS_PER_WORKER)))
@@ -159,6 +162,9 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
         seed,
         attackers: attackerPool,
         minTrustedReporters: 2,
+        // each step must outlast an alert's trip under the warm-up's own burst, which between threads (TCP, two
+        // loops) takes longer than within one
+        ...(net.shards.length > 1 ? { stepMs: CROSS_THREAD_WARM_UP_STEP_MS } : {}),
         onProgress: (done, total) => progress({ phase: 'earning trust', done, total, blocks: 0, alerts: 0 }),
       })
       // what the warm-up blocked is not part of the measured run

@@ -14,6 +14,11 @@ export interface WarmUpInit {
   walkPairs: number
   /** time between two nodes of one walk: long enough for the earlier node's alert to arrive first */
   stepMs: number
+  /**
+   * between the starts of two pairs of walks: spread out, a node detects a few attackers at a time rather than
+   * all of them at once, and its alerts do not queue behind the burst (each must beat the next step)
+   */
+  pairSpacingMs: number
   /** failed logins per node: over ssh-bf's capacity, so every node detects */
   attemptsPerNode: number
   attemptIntervalMs: number
@@ -43,6 +48,7 @@ export interface WarmUpOutcome {
 const DEFAULTS: Omit<WarmUpInit, 'seed' | 'attackers' | 'minTrustedReporters'> = {
   walkPairs: 12,
   stepMs: 300,
+  pairSpacingMs: 300,
   attemptsPerNode: 7,
   attemptIntervalMs: 40,
   trustedThreshold: 0.6,
@@ -79,7 +85,7 @@ export async function organicWarmUp(
     for (const walk of [order, order.slice().reverse()]) {
       const ip = o.attackers.next()
       // walks start staggered so a node is not hit by all of them at the same instant
-      const offset = randomInt(rand, o.stepMs)
+      const offset = p * o.pairSpacingMs + randomInt(rand, o.stepMs)
       walk.forEach((member, step) => {
         const pid = 1000 + randomInt(rand, 60_000)
         for (let i = 0; i < o.attemptsPerNode; i++) {

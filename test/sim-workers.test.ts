@@ -47,6 +47,23 @@ describe('simulator on worker threads', () => {
     expect(r.partition?.catchUpMissed).toBe(0)
   })
 
+  it('sybil-false-reports with organic trust over two threads: trust is earned across threads', async () => {
+    const r = await runScenario({
+      scenario: scenarioByName('sybil-false-reports'),
+      nodes: 7,
+      workers: 2,
+      durationSeconds: 12,
+      seed: 7,
+      settleSeconds: 6,
+      trust: 'organic',
+    })
+    expect(r.trust.warmUp?.reached).toBe(true)
+    expect(r.trust.warmUp?.pairs).toBe(20)
+    expect(r.falseBlocks).toBe(0)
+    expect(r.missedDetectedBlocks).toBe(0)
+    expect(r.trust.final.hostileMean as number).toBeLessThan(r.trust.final.honestMean as number)
+  })
+
   it("a worker's error reaches the caller with its name", async () => {
     const cluster = await SimCluster.open({ nodes: 2, seed: 3, roles: ['honest', 'honest'] }, 2)
     try {

@@ -113,10 +113,6 @@ export class SimCluster {
     return this.#local?.network
   }
 
-  honest(): ClusterMember[] {
-    return this.members.filter((m) => m.role === 'honest')
-  }
-
   online(): ClusterMember[] {
     return this.members.filter((m) => m.online)
   }
