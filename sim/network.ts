@@ -408,6 +408,19 @@ export function memberLayout(
 /** A fresh run directory: per member its data dir with its seeded identity and its (empty) service logs. */
 export async function prepareRunDir(init: Pick<SimNetworkInit, 'nodes' | 'seed' | 'roles'>): Promise<string> {
   const runDir = await mkdtemp(join(tmpdir(), 'shieldwall-sim-'))
+  try {
+    await writeMemberFiles(init, runDir)
+  } catch (err) {
+    await rm(runDir, { recursive: true, force: true })
+    throw err
+  }
+  return runDir
+}
+
+async function writeMemberFiles(
+  init: Pick<SimNetworkInit, 'nodes' | 'seed' | 'roles'>,
+  runDir: string,
+): Promise<void> {
   for (const m of memberLayout(init, runDir)) {
     await mkdir(m.dataDir, { recursive: true, mode: 0o700 })
     const secretKey = seededSecretKey(init.seed, m.index)
@@ -424,7 +437,6 @@ export async function prepareRunDir(init: Pick<SimNetworkInit, 'nodes' | 'seed' 
     await writeFile(m.authLog, '')
     await writeFile(m.accessLog, '')
   }
-  return runDir
 }
 
 function tcpAddress(addresses: string[]): string[] {

@@ -182,6 +182,9 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
     let nextTrust = 0
     let current = { blocks: 0, alerts: 0 }
     const background: Promise<unknown>[] = []
+    // a churn or partition event that fails (a node that will not start, a worker that died) fails the run, after
+    // the loop, so the network is still torn down in order
+    let eventError: unknown
     const trust: TrustSample[] = []
     while (true) {
       const elapsed = Date.now() - t0
@@ -203,7 +206,11 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
         if (m !== undefined) background.push(net.falseReport(m, a.ip).catch(() => undefined))
       }
       for (; ei < netEvents.length && (netEvents[ei] as ScheduledEvent).at <= elapsed; ei++) {
-        background.push((netEvents[ei] as ScheduledEvent).run())
+        background.push(
+          (netEvents[ei] as ScheduledEvent).run().catch((err: unknown) => {
+            eventError ??= err
+          }),
+        )
       }
       await writes
       if (elapsed >= nextSample) {
@@ -221,6 +228,7 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
     }
     resources.endTraffic((await net.sample()).threads)
     await Promise.all(background)
+    if (eventError !== undefined) throw eventError
 
     // Settle: let the last alerts propagate, until blocks stop changing for two seconds (bounded).
     const settleMs = (opts.settleSeconds ?? 10) * 1000

@@ -1,4 +1,4 @@
-import { performance, type EventLoopUtilization } from 'node:perf_hooks'
+import { performance } from 'node:perf_hooks'
 
 /** Above this mean event-loop load during the traffic, latencies measure the simulator's core, not the network. */
 export const SATURATED_LOOP = 0.85

@@ -24,8 +24,6 @@ export interface ClusterMember extends MemberInfo {
   shard: number
   online: boolean
   spans: OnlineSpan[]
-  /** which side of a partition the member is on; undefined when the network is whole */
-  group?: number
   /** chosen to leave and rejoin by a churn event */
   churn?: boolean
 }
@@ -50,6 +48,8 @@ export class SimCluster {
   /** the in-thread shard, when there is only one */
   readonly #local: ShardRuntime | undefined
   #destroyed = false
+  /** members whose node is stopping, until it has */
+  readonly #stopping = new Map<number, Promise<void>>()
 
   private constructor(init: SimNetworkInit, runDir: string, shards: Shard[], local?: ShardRuntime) {
     this.init = init
@@ -78,7 +78,7 @@ export class SimCluster {
       roles: init.roles,
       nodes,
     }
-    const runDir = await prepareRunDir({ nodes, seed: full.seed ?? 1, roles: init.roles })
+    const runDir = await prepareRunDir({ nodes, seed: full.seed, roles: init.roles })
     const runId = randomBytes(4).toString('hex')
     const list: Shard[] = []
     let local: ShardRuntime | undefined
@@ -99,13 +99,9 @@ export class SimCluster {
       return new SimCluster(full, runDir, list, local)
     } catch (err) {
       await Promise.all(list.map((s) => s.destroy().catch(() => undefined)))
-      await rm(runDir, { recursive: true, force: true })
+      if (!full.keepData) await rm(runDir, { recursive: true, force: true })
       throw err
     }
-  }
-
-  get runDir(): string {
-    return this.#runDir
   }
 
   /** the network when every node runs in this thread (what federated rounds drive directly), else undefined */
@@ -132,6 +128,9 @@ export class SimCluster {
 
   async start(m: ClusterMember): Promise<void> {
     if (m.online) return
+    // a rejoin waits until the member's previous node has stopped (its data dir is locked until then)
+    await this.#stopping.get(m.index)
+    if (m.online) return
     const { up, addresses } = await this.#shard(m).start(m.index)
     m.online = true
     m.spans.push({ up })
@@ -144,10 +143,19 @@ export class SimCluster {
 
   async stop(m: ClusterMember): Promise<void> {
     if (!m.online) return
+    // offline from now: its logs take no more lines, and its span closes before any rejoin can open the next
     m.online = false
-    const { down } = await this.#shard(m).stop(m.index)
     const span = m.spans.at(-1)
-    if (span !== undefined) span.down = down
+    if (span !== undefined) span.down = Date.now()
+    const stopping = this.#shard(m)
+      .stop(m.index)
+      .then(() => undefined)
+      .finally(() => this.#stopping.delete(m.index))
+    this.#stopping.set(
+      m.index,
+      stopping.catch(() => undefined),
+    )
+    await stopping
   }
 
   /** Appends lines to members' logs; lines for a member that is down are dropped (its service is down too). */
@@ -214,13 +222,10 @@ export class SimCluster {
 
   /** Splits the network: members only talk within their group (each shard's nodes gate their own dials). */
   async partition(groups: number[][]): Promise<void> {
-    for (const [g, indices] of groups.entries())
-      for (const i of indices) (this.members[i] as ClusterMember).group = g
     await Promise.all(this.shards.map((s) => s.partition(groups)))
   }
 
   async heal(): Promise<void> {
-    for (const m of this.members) delete m.group
     await Promise.all(this.shards.map((s) => s.heal()))
   }
 
@@ -228,7 +233,7 @@ export class SimCluster {
     await Promise.all(this.shards.map((s) => s.resetObservations()))
   }
 
-  /** the features of the first shard's first online honest node */
+  /** the features of the first node online (each shard prefers an honest one); all nodes run the same code */
   async capabilities(): Promise<Set<Capability>> {
     for (const s of this.shards) {
       const caps = await s.capabilities()

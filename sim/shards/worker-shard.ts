@@ -25,6 +25,8 @@ export class ShardError extends Error {
   }
 }
 
+const DESTROY_TIMEOUT_MS = 30_000
+
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void }
 
 /**
@@ -86,11 +88,25 @@ export class WorkerShard implements Shard {
   capabilities: Shard['capabilities'] = () => this.#call('capabilities')
   collect: Shard['collect'] = () => this.#call('collect')
 
-  /** stops the shard's nodes, then the worker (which may hold timers of stopped nodes' libraries) */
+  /**
+   * Stops the shard's nodes, then the worker (which may hold timers of stopped nodes' libraries). A node that
+   * will not stop does not hold the run: after `DESTROY_TIMEOUT_MS` the worker is terminated anyway.
+   */
   destroy: Shard['destroy'] = async () => {
+    let timer: NodeJS.Timeout | undefined
     try {
-      if (this.#dead === undefined) await this.#call('destroy')
+      if (this.#dead === undefined)
+        await Promise.race([
+          this.#call('destroy'),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new SimNetworkError(`shard ${this.#index}: its nodes did not stop in time`)),
+              DESTROY_TIMEOUT_MS,
+            )
+          }),
+        ])
     } finally {
+      clearTimeout(timer)
       this.#dead ??= new SimNetworkError(`shard ${this.#index} was destroyed`)
       await this.#worker.terminate()
     }
