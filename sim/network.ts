@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises'
+import { mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ConnectionGater } from '@libp2p/interface'
 import { pino } from 'pino'
 import { loadConfig, type ShieldwallConfig } from '../config/index.ts'
 import { getPublicKey } from '../crypto/signing/ed25519.ts'
+import { createIdentityFile } from '../crypto/identity/node-identity.ts'
 import { peerIdFromEd25519PublicKey } from '../crypto/identity/peer-id.ts'
 import { silentLogger, type Logger } from '../node/logging/logger.ts'
 import { ShieldwallNode } from '../node/shieldwall-node.ts'
@@ -375,8 +376,7 @@ export class SimNetwork {
         dest.end()
       })
     }
-    if (this.#ownsRunDir && !this.init.keepData && this.#runDir !== '')
-      await rm(this.#runDir, { recursive: true, force: true })
+    if (this.#ownsRunDir && !this.init.keepData) await rm(this.#runDir, { recursive: true, force: true })
   }
 }
 
@@ -422,18 +422,7 @@ async function writeMemberFiles(
   runDir: string,
 ): Promise<void> {
   for (const m of memberLayout(init, runDir)) {
-    await mkdir(m.dataDir, { recursive: true, mode: 0o700 })
-    const secretKey = seededSecretKey(init.seed, m.index)
-    await writeFile(
-      join(m.dataDir, 'identity.key'),
-      JSON.stringify({
-        type: 'ed25519',
-        secretKey: Buffer.from(secretKey).toString('base64'),
-        publicKey: Buffer.from(getPublicKey(secretKey)).toString('base64'),
-        createdAt: new Date(0).toISOString(),
-      }) + '\n',
-      { mode: 0o600 },
-    )
+    await createIdentityFile(m.dataDir, seededSecretKey(init.seed, m.index))
     await writeFile(m.authLog, '')
     await writeFile(m.accessLog, '')
   }

@@ -17,8 +17,8 @@ import { nodeName, SimNetworkError, sleep, type Role, type Transport, type Trust
 import { sample, shuffled, stream } from './random.ts'
 import { evaluateAssertions, type NodeReport, type SimReport, type TrustSample } from './report/report.ts'
 import type { NetworkEventSpec, ScenarioSpec } from './scenarios/scenario-spec.ts'
-import type { LogBatch, MemberCollection } from './shards/shard.ts'
-import { SimCluster, type ClusterCollection, type ClusterMember } from './shards/sim-cluster.ts'
+import type { MemberCollection } from './shards/shard.ts'
+import { SimCluster, type ClusterCollection, type ClusterMember, type LogLine } from './shards/sim-cluster.ts'
 import { generateTraffic } from './traffic/generate.ts'
 import type { ScheduledLine, TrafficContext } from './traffic/schedule.ts'
 import { organicWarmUp, type WarmUpOutcome } from './warm-up.ts'
@@ -131,27 +131,26 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
 
   const events: { t: number; label: string }[] = []
   let t0 = 0
-  let cluster: SimCluster | undefined
+  // open() removes what it made when it fails; from here on the network is always torn down
+  const net = await SimCluster.open(
+    {
+      nodes,
+      seed,
+      roles,
+      bootstrapPeers,
+      transport: opts.transport ?? 'memory',
+      logLevel: opts.logLevel ?? 'silent',
+      keepData: opts.keepData ?? false,
+      trust: trustModel,
+      allowlists: ctx.truth.staff,
+      learning: spec.learning === undefined ? false : learningNodeConfig(spec.learning, spec.learning.rule),
+      // summaries restate blocks to the side that missed the alerts when a partition heals; the default minute
+      // is long for a short run (and every summary costs each receiver a signature check, so only where needed)
+      blocklist: groups !== undefined ? { summaryIntervalSeconds: 5 } : {},
+    },
+    workers,
+  )
   try {
-    cluster = await SimCluster.open(
-      {
-        nodes,
-        seed,
-        roles,
-        bootstrapPeers,
-        transport: opts.transport ?? 'memory',
-        logLevel: opts.logLevel ?? 'silent',
-        keepData: opts.keepData ?? false,
-        trust: trustModel,
-        allowlists: ctx.truth.staff,
-        learning: spec.learning === undefined ? false : learningNodeConfig(spec.learning, spec.learning.rule),
-        // summaries restate blocks to the side that missed the alerts when a partition heals; the default minute
-        // is long for a short run (and every summary costs each receiver a signature check, so only where needed)
-        blocklist: groups !== undefined ? { summaryIntervalSeconds: 5 } : {},
-      },
-      workers,
-    )
-    const net = cluster
     const startT = Date.now()
     await net.startAll((n) => progress({ phase: 'starting', done: n, total: nodes, blocks: 0, alerts: 0 }))
     await warmUp(net, (done) => progress({ phase: 'warming up', done, total: nodes, blocks: 0, alerts: 0 }))
@@ -189,17 +188,13 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
     while (true) {
       const elapsed = Date.now() - t0
       if (elapsed >= durationMs) break
-      const due = new Map<string, LogBatch>()
+      const due: LogLine[] = []
       const now = Date.now()
       for (; li < lines.length && (lines[li] as ScheduledLine).at <= elapsed; li++) {
         const l = lines[li] as ScheduledLine
-        if (!(net.members[l.member] as ClusterMember).online) continue // the machine is down: it logs nothing
-        const key = `${l.member}/${l.file}`
-        let batch = due.get(key)
-        if (batch === undefined) due.set(key, (batch = { member: l.member, file: l.file, lines: [] }))
-        batch.lines.push(l.render(now))
+        due.push({ member: l.member, file: l.file, text: l.render(now) })
       }
-      const writes = net.append([...due.values()])
+      const writes = net.append(due)
       for (; ai < actions.length && (actions[ai] as HostileAction).at <= elapsed; ai++) {
         const a = actions[ai] as HostileAction
         const m = net.members[a.member]
@@ -286,7 +281,7 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
     report.passed = report.assertions.every((a) => a.status !== 'fail')
     return report
   } finally {
-    await cluster?.destroy().catch(() => undefined)
+    await net.destroy().catch(() => undefined)
   }
 }
 
@@ -508,7 +503,7 @@ function buildReport(b: BuildInput): SimReport {
       bytesReceived: st.gossip.bytesReceived,
       duplicatesReceived: st.gossip.messagesReceived - st.gossip.uniqueReceived,
       blocks: rec(m.index).firstBlocked.size,
-      communityBlocks: st.community.firstBlocked.size,
+      communityBlocks: st.community.size,
       sightings: st.sightedAt.size,
       localDetections: st.localAt.size,
       alertsAccepted: st.alertCounts.accepted,

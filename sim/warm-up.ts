@@ -1,8 +1,7 @@
 import type { AddressPool } from './addresses.ts'
 import { sleep } from './network.ts'
 import { randomInt, shuffled, stream } from './random.ts'
-import type { LogBatch } from './shards/shard.ts'
-import type { ClusterMember, SimCluster } from './shards/sim-cluster.ts'
+import type { ClusterMember, LogLine, SimCluster } from './shards/sim-cluster.ts'
 import { sshdLine } from './traffic/log-lines.ts'
 
 export interface WarmUpInit {
@@ -106,16 +105,13 @@ export async function organicWarmUp(
   let li = 0
   while (li < lines.length) {
     const elapsed = Date.now() - t0
-    const due = new Map<number, LogBatch>()
+    const due: LogLine[] = []
     const now = Date.now()
     for (; li < lines.length && (lines[li] as Line).at <= elapsed; li++) {
       const l = lines[li] as Line
-      let batch = due.get(l.member.index)
-      if (batch === undefined)
-        due.set(l.member.index, (batch = { member: l.member.index, file: 'auth', lines: [] }))
-      batch.lines.push(l.render(now))
+      due.push({ member: l.member.index, file: 'auth', text: l.render(now) })
     }
-    await cluster.append([...due.values()])
+    await cluster.append(due)
     o.onProgress?.(Math.min(elapsed, total), total)
     await sleep(TICK_MS)
   }

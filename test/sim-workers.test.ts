@@ -8,16 +8,20 @@ import { SimCluster } from '../sim/shards/sim-cluster.ts'
  * meet over the memory transport and members of different threads over TCP loopback. The outcome must be the
  * one a single thread reaches, measured the same way.
  */
+/** a small run of `name` on six members, three in each of two worker threads */
+const onTwoThreads = (name: string, durationSeconds: number) =>
+  runScenario({
+    scenario: scenarioByName(name),
+    nodes: 6,
+    workers: 2,
+    durationSeconds,
+    seed: 7,
+    settleSeconds: 6,
+  })
+
 describe('simulator on worker threads', () => {
   it('distributed-bruteforce over two threads: blocks cross threads, nothing benign is blocked', async () => {
-    const r = await runScenario({
-      scenario: scenarioByName('distributed-bruteforce'),
-      nodes: 6,
-      workers: 2,
-      durationSeconds: 14,
-      seed: 7,
-      settleSeconds: 6,
-    })
+    const r = await onTwoThreads('distributed-bruteforce', 14)
     expect(r.workers).toBe(2)
     expect(r.missedDetectedBlocks).toBe(0)
     expect(r.falseBlocks).toBe(0)
@@ -33,14 +37,7 @@ describe('simulator on worker threads', () => {
   })
 
   it('partition over two threads: the split holds across threads and heals', async () => {
-    const r = await runScenario({
-      scenario: scenarioByName('partition'),
-      nodes: 6,
-      workers: 2,
-      durationSeconds: 16,
-      seed: 7,
-      settleSeconds: 6,
-    })
+    const r = await onTwoThreads('partition', 16)
     expect(r.partition?.leaks).toBe(0)
     expect(r.partition?.withinSideMissed).toBe(0)
     expect(r.partition?.afterHealMissed).toBe(0)

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { getPublicKey, sign, verify } from '../signing/ed25519.ts'
-import { loadOrCreateIdentity } from './node-identity.ts'
+import { createIdentityFile, loadOrCreateIdentity } from './node-identity.ts'
 import { ed25519PublicKeyFromPeerId } from './peer-id.ts'
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64')
@@ -167,5 +167,20 @@ describe('loadOrCreateIdentity', () => {
   it('refuses an identity path that is a directory', async () => {
     await mkdir(join(root, 'identity.key'), { mode: 0o700 })
     await expect(loadOrCreateIdentity(root)).rejects.toMatchObject({ name: 'InvalidKeyFileError' })
+  })
+})
+
+describe('createIdentityFile', () => {
+  it('writes a given key as the node identity, 0600, and never overwrites one', async () => {
+    const dataDir = join(root, 'member')
+    expect(await createIdentityFile(dataDir, SEED)).toBe(true)
+    const identity = await loadOrCreateIdentity(dataDir)
+    expect(identity.created).toBe(false)
+    expect(hex(identity.publicKey)).toBe(hex(PUBLIC))
+    expect((await stat(identity.path)).mode & 0o777).toBe(0o600)
+    const before = await readFile(identity.path, 'utf8')
+    expect(await createIdentityFile(dataDir, new Uint8Array(32).fill(7))).toBe(false)
+    expect(await readFile(identity.path, 'utf8')).toBe(before)
+    expect(await readdir(dataDir)).toEqual(['identity.key'])
   })
 })

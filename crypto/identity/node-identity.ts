@@ -55,6 +55,16 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<NodeIdentit
   return toIdentity(theirs, path, false)
 }
 
+/**
+ * Creates `<dataDir>/identity.key` (and dataDir) for a known key: a node whose identity is decided elsewhere
+ * (the simulator derives its members' keys from the seed). Never overwrites: false when the file exists.
+ */
+export async function createIdentityFile(dataDir: string, secretKey: Uint8Array): Promise<boolean> {
+  const path = resolve(dataDir, IDENTITY_FILE_NAME)
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  return publishNewIdentityFile(path, secretKey)
+}
+
 async function toIdentity(secretKey: Uint8Array, path: string, created: boolean): Promise<NodeIdentity> {
   const publicKey = getPublicKey(secretKey)
   const privateKey = await generateKeyPairFromSeed('Ed25519', secretKey)

@@ -2,10 +2,8 @@ import type { BlockChange } from '../../node/blocklist/block-entry.ts'
 import type { ShieldwallNode } from '../../node/shieldwall-node.ts'
 import { indicatorContains, parseIndicator } from '../../protocol/indicator.ts'
 
-export interface BlockSnapshot {
-  firstBlocked: Map<string, number>
-  addTimes: number[]
-}
+/** address -> first blocked, in the order recorded (which is what `addTimes` lists) */
+export type BlockSnapshot = Map<string, number>
 
 /** First time each address became blocked. */
 export class BlockRecorder {
@@ -22,15 +20,12 @@ export class BlockRecorder {
 
   /** what it recorded, as plain data another thread can receive */
   snapshot(): BlockSnapshot {
-    return { firstBlocked: new Map(this.firstBlocked), addTimes: this.addTimes.slice() }
+    return new Map(this.firstBlocked)
   }
 
   static fromSnapshot(s: BlockSnapshot): BlockRecorder {
     const r = new BlockRecorder()
-    const order = [...s.firstBlocked].sort((a, b) => a[1] - b[1])
-    for (const [value, at] of order) r.record(value, at)
-    r.addTimes.length = 0
-    r.addTimes.push(...s.addTimes)
+    for (const [value, at] of s) r.record(value, at)
     return r
   }
 

@@ -28,17 +28,28 @@ export interface ClusterMember extends MemberInfo {
   churn?: boolean
 }
 
+/** one line for a member's guarded-service log */
+export interface LogLine {
+  member: number
+  file: LogBatch['file']
+  text: string
+}
+
 export interface ClusterCollection {
   members: Map<number, MemberCollection>
   alerts: PublishedAlert[]
   quorum: number | null
 }
 
+/** Member i runs in shard i mod shards: every shard gets a share of bootstrap, honest and hostile members. */
+function shardOf(index: number, shards: number): number {
+  return index % shards
+}
+
 /**
  * The whole simulated network as the scenario drives it, its members spread over shards: with one shard every
  * node runs in this thread (over the memory transport, as before); with more, each shard is a worker thread,
- * members of one shard meet over memory and members of different shards over TCP loopback. Member i runs in
- * shard i mod shards, so every shard gets a share of bootstrap, honest and hostile members.
+ * members of one shard meet over memory and members of different shards over TCP loopback (see `shardOf`).
  */
 export class SimCluster {
   readonly init: SimNetworkInit
@@ -58,7 +69,7 @@ export class SimCluster {
     this.#local = local
     this.members = memberLayout(init, runDir).map((m) => ({
       ...m,
-      shard: m.index % shards.length,
+      shard: shardOf(m.index, shards.length),
       online: false,
       spans: [],
     }))
@@ -87,7 +98,7 @@ export class SimCluster {
         const shardInit: ShardInit = {
           network: {
             ...full,
-            local: Array.from({ length: nodes }, (_, i) => i).filter((i) => i % shards === s),
+            local: Array.from({ length: nodes }, (_, i) => i).filter((i) => shardOf(i, shards) === s),
             runDir,
             runId,
           },
@@ -158,16 +169,24 @@ export class SimCluster {
     await stopping
   }
 
-  /** Appends lines to members' logs; lines for a member that is down are dropped (its service is down too). */
-  async append(batches: LogBatch[]): Promise<void> {
-    const byShard = new Map<Shard, LogBatch[]>()
-    for (const b of batches) {
-      const m = this.members[b.member] as ClusterMember
-      if (!m.online || b.lines.length === 0) continue
+  /**
+   * Appends lines to members' logs, in order, one batch per member and file to each shard; lines for a member
+   * that is down are dropped (the machine is down: its service logs nothing).
+   */
+  async append(lines: LogLine[]): Promise<void> {
+    const byShard = new Map<Shard, Map<string, LogBatch>>()
+    for (const l of lines) {
+      const m = this.members[l.member] as ClusterMember
+      if (!m.online) continue
       const shard = this.#shard(m)
-      byShard.set(shard, [...(byShard.get(shard) ?? []), b])
+      let batches = byShard.get(shard)
+      if (batches === undefined) byShard.set(shard, (batches = new Map()))
+      const key = `${l.member}/${l.file}`
+      let batch = batches.get(key)
+      if (batch === undefined) batches.set(key, (batch = { member: l.member, file: l.file, lines: [] }))
+      batch.lines.push(l.text)
     }
-    await Promise.all([...byShard].map(([shard, list]) => shard.append(list)))
+    await Promise.all([...byShard].map(([shard, batches]) => shard.append([...batches.values()])))
   }
 
   async falseReport(m: ClusterMember, ip: string): Promise<void> {
@@ -179,16 +198,13 @@ export class SimCluster {
   }
 
   /**
-   * Every thread that runs nodes, in shard order, and how many blocks they hold. With worker shards the main
-   * thread's own heap counts too (it holds the schedule); its loop only waits on them.
+   * Every thread of the run, in shard order (with worker shards, the main thread that schedules them last), and
+   * the blocks and alerts their members hold.
    */
   async sample(): Promise<{ threads: ThreadUsage[]; blocks: number; alerts: number }> {
     const samples = await Promise.all(this.shards.map((s) => s.sample()))
     const threads = samples.map((s) => s.usage)
-    if (this.#local === undefined) {
-      const main = threadUsage()
-      threads.push({ idle: 0, active: 0, heapUsed: main.heapUsed })
-    }
+    if (this.#local === undefined) threads.push(threadUsage())
     return {
       threads,
       blocks: samples.reduce((s, x) => s + x.blocks, 0),
