@@ -23,6 +23,11 @@ export interface FileCounts {
 export interface ReplaySink {
   event(event: SecurityEvent, seq: number): void
   tick(now: number, seq: number): void
+  /**
+   * Called after each chunk of a file: a sink that hands the events to other threads returns a promise here to
+   * hold the scan while they catch up, so what is in flight between threads stays bounded.
+   */
+  drain?(): Promise<void> | undefined
 }
 
 const CHUNK = 4 * 1024 * 1024
@@ -82,8 +87,8 @@ async function readSample(path: string): Promise<string[]> {
 
 /**
  * Reads, splits and parses every line of `files` in order, with time taken from the lines themselves, and hands
- * each event and each due tick to `sink`. Deterministic: the same files give the same calls, which is what lets
- * a replay run its detectors on several threads that each scan the files themselves.
+ * each event and each due tick to `sink`. The order of these calls is all a detector sees, which is what lets a
+ * replay run its detectors on other threads from batches of the same calls (`event-batch.ts`).
  */
 export async function scanFiles(files: readonly ReplayFile[], sink: ReplaySink): Promise<FileCounts[]> {
   const perFile: FileCounts[] = []
@@ -138,6 +143,8 @@ export async function scanFiles(files: readonly ReplayFile[], sink: ReplaySink):
         forEachLineIn(buf, 0, cut, handle)
         carry = end - cut - 1
         buf.copy(buf, 0, cut + 1, end)
+        const backlog = sink.drain?.()
+        if (backlog !== undefined) await backlog
       }
     } finally {
       await fh.close()

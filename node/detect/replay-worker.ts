@@ -1,29 +1,44 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { createDetectionEngine, type DetectConfig } from './create-engine.ts'
-import { scanFiles, type FileCounts, type ReplayFile } from './replay-scan.ts'
+import { EventBatchReader, type EventBatch } from './event-batch.ts'
 import { DetectorStage, type StagedFinding } from './staged-findings.ts'
 
 /**
- * One thread of a parallel `shieldwall detect`: scans the files (parsing is deterministic, so every thread sees
- * the same events) and runs one group of the engine's detectors on them, then sends back their findings in
- * order. Passing every event between threads would cost more than parsing it once per thread.
+ * One detector thread of a parallel `shieldwall detect`. The main thread parses each line once and sends the
+ * events in batches (`event-batch.ts`); this thread builds the same engine from config, runs one group of its
+ * detectors over them, acknowledges each batch (its buffer is then reused; the main thread holds its scan while
+ * too many are in flight)
+ * and at the end sends back the findings in order.
  */
-export interface ReplayWorkerData {
-  files: ReplayFile[]
+export interface ReplayWorkerJob {
   config: DetectConfig
   detectors: number[]
 }
 
-export interface ReplayWorkerResult {
-  files: FileCounts[]
-  findings: StagedFinding[]
+/** from the main thread, after the job (which a warm worker gets as its first message) */
+export type ReplayWorkerInput = { type: 'batch'; batch: EventBatch } | { type: 'end' }
+export type ReplayWorkerOutput = { type: 'ack'; slot: number } | { type: 'result'; findings: StagedFinding[] }
+
+const port = parentPort
+if (port === null) throw new Error('replay-worker.ts runs as a worker thread')
+const reader = new EventBatchReader()
+let stage: DetectorStage | undefined
+
+function begin(job: ReplayWorkerJob): void {
+  const engine = createDetectionEngine(job.config)
+  stage = new DetectorStage(engine.detectors, job.detectors)
 }
 
-// A warm worker (replay-pool.ts) starts without its job and waits for it as the first message.
-const data: ReplayWorkerData =
-  workerData ?? (await new Promise<ReplayWorkerData>((resolve) => parentPort?.once('message', resolve)))
-const engine = createDetectionEngine(data.config)
-const stage = new DetectorStage(engine.detectors, data.detectors)
-const files = await scanFiles(data.files, stage)
-const result: ReplayWorkerResult = { files, findings: stage.findings }
-parentPort?.postMessage(result)
+// one listener from the start: a warm worker's job and the first batches can arrive together
+if (workerData !== null && workerData !== undefined) begin(workerData as ReplayWorkerJob)
+port.on('message', (m: ReplayWorkerJob | ReplayWorkerInput) => {
+  if (stage === undefined) return begin(m as ReplayWorkerJob)
+  const input = m as ReplayWorkerInput
+  if (input.type === 'batch') {
+    reader.read(input.batch, stage)
+    port.postMessage({ type: 'ack', slot: input.batch.slot } satisfies ReplayWorkerOutput)
+  } else {
+    port.postMessage({ type: 'result', findings: stage.findings } satisfies ReplayWorkerOutput)
+    port.close()
+  }
+})

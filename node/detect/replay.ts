@@ -1,12 +1,12 @@
 import { availableParallelism } from 'node:os'
 import { stat } from 'node:fs/promises'
-import type { Worker } from 'node:worker_threads'
-import type { DetectionEngine } from './detection-engine.ts'
+import type { DetectionEngine, EngineRecipe } from './detection-engine.ts'
+import { DetectorThread } from './detector-thread.ts'
 import type { Decision } from './ensemble.ts'
+import { EventBatchWriter } from './event-batch.ts'
 import { releaseStartupMemory } from './release-memory.ts'
-import { PARALLEL_MIN_BYTES, releaseWarmReplayWorkers, startReplayWorker } from './replay-pool.ts'
+import { PARALLEL_MIN_BYTES, releaseWarmReplayWorkers } from './replay-pool.ts'
 import { scanFiles, type FileCounts, type ReplayFile } from './replay-scan.ts'
-import type { ReplayWorkerData, ReplayWorkerResult } from './replay-worker.ts'
 import { DetectorStage, mergeStaged, type StagedFinding } from './staged-findings.ts'
 
 export type { ReplayFile } from './replay-scan.ts'
@@ -36,8 +36,8 @@ export interface ReplayResult {
 
 export interface ReplayOptions {
   /**
-   * 1: everything on this thread. 2: the detectors run in groups on worker threads (see `EngineRecipe`) that
-   * each scan the files themselves, and their findings are merged back in order, so the decisions are the same.
+   * 1: everything on this thread. 2: this thread parses, and the detectors run in groups on worker threads (see
+   * `EngineRecipe`) at the same time; their findings are merged back in order, so the decisions are the same.
    * Default: 2 for inputs of at least `PARALLEL_MIN_BYTES` when the machine has a second core and the engine was
    * built from config.
    */
@@ -46,6 +46,12 @@ export interface ReplayOptions {
 
 /** below this much input, starting workers (about 150 ms) costs more than it saves */
 export { PARALLEL_MIN_BYTES }
+
+/**
+ * Batches (of 4,096 events, 256 KB) a worker may have waiting before the parse holds: enough to ride out
+ * a slow spell on either side, few enough that a slower detector thread cannot pile up the whole file in memory.
+ */
+const MAX_BATCHES_IN_FLIGHT = 16
 
 export function decisionView(d: Decision): ReplayDecision {
   return {
@@ -81,9 +87,7 @@ export async function replayFiles(
   const started = process.hrtime.bigint()
   const decisions: Decision[] = []
   const recipe = engine.recipe
-  // one group of detectors (stats and anomaly off) would leave this thread waiting on a single worker
-  const threads =
-    recipe === undefined || recipe.groups.length < 2 ? 1 : (options.threads ?? (await defaultThreads(files)))
+  const threads = recipe === undefined ? 1 : (options.threads ?? (await defaultThreads(files)))
   let perFile: FileCounts[]
   if (threads < 2 || recipe === undefined) {
     releaseWarmReplayWorkers()
@@ -97,39 +101,7 @@ export async function replayFiles(
       },
     })
   } else {
-    const grouped = new Set(recipe.groups.flat())
-    const local = engine.detectors.map((_, i) => i).filter((i) => !grouped.has(i))
-    const workers = recipe.groups.map((detectors) =>
-      startWorker({ files: [...files], config: recipe.config, detectors: [...detectors] }),
-    )
-    try {
-      // a rejection is awaited below; until then it must not count as unhandled
-      for (const w of workers) w.result.catch(() => {})
-      let findings: StagedFinding[] = []
-      let scanned: FileCounts[] | undefined
-      if (local.length > 0) {
-        const stage = new DetectorStage(engine.detectors, local)
-        scanned = await scanFiles(files, stage)
-        findings = stage.findings
-      } else {
-        // while the workers start up: from here on this thread only waits for them
-        releaseStartupMemory()
-      }
-      for (const w of workers) {
-        const result = await w.result
-        scanned ??= result.files
-        findings = mergeStaged(findings, result.findings)
-      }
-      perFile = scanned as FileCounts[]
-      engine.decideStaged(
-        findings,
-        perFile.reduce((n, f) => n + f.parsed, 0),
-        decisions,
-      )
-    } finally {
-      // after a failure the others must not keep the process alive
-      for (const w of workers) void w.worker.terminate()
-    }
+    perFile = await replayInParallel(files, engine, recipe, decisions)
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const lines = perFile.reduce((n, f) => n + f.lines, 0)
@@ -144,19 +116,61 @@ export async function replayFiles(
   }
 }
 
-function startWorker(data: ReplayWorkerData): { worker: Worker; result: Promise<ReplayWorkerResult> } {
-  const worker = startReplayWorker(data)
-  worker.ref()
-  const result = new Promise<ReplayWorkerResult>((resolve, reject) => {
-    let sent: ReplayWorkerResult | undefined
-    worker.once('message', (r: ReplayWorkerResult) => {
-      sent = r
-    })
-    worker.once('error', reject)
-    worker.once('exit', (code) => {
-      if (sent !== undefined) resolve(sent)
-      else reject(new Error(`replay worker exited with code ${code} before sending its findings`))
-    })
+/**
+ * This thread reads and parses every line once and sends the events in batches to one worker per detector group
+ * (`EngineRecipe`), which run at the same time as the parse; their findings, merged back in order, go through
+ * this engine's ensemble, so the decisions are those of a one-thread replay. Detectors in no group (handed in
+ * by code) run here, on the events as they are parsed.
+ */
+async function replayInParallel(
+  files: readonly ReplayFile[],
+  engine: DetectionEngine,
+  recipe: EngineRecipe,
+  decisions: Decision[],
+): Promise<FileCounts[]> {
+  const grouped = new Set(recipe.groups.flat())
+  const local = engine.detectors.map((_, i) => i).filter((i) => !grouped.has(i))
+  // every worker reads each batch in place; its buffer is reused once the last of them is done
+  const readers: number[] = []
+  const done = (slot: number) => {
+    if (--readers[slot] === 0) writer.release(slot)
+  }
+  const workers = recipe.groups.map(
+    (detectors) => new DetectorThread({ config: recipe.config, detectors: [...detectors] }, done),
+  )
+  const writer = new EventBatchWriter((batch) => {
+    readers[batch.slot] = workers.length
+    for (const w of workers) w.post(batch)
   })
-  return { worker, result }
+  // the young generation grown while loading modules would otherwise stay resident beside the workers' heaps
+  releaseStartupMemory()
+  try {
+    const stage = local.length > 0 ? new DetectorStage(engine.detectors, local) : undefined
+    const perFile = await scanFiles(files, {
+      event(event, seq) {
+        writer.event(event, seq)
+        stage?.event(event, seq)
+      },
+      tick(now, seq) {
+        writer.tick(now, seq)
+        stage?.tick(now, seq)
+      },
+      drain() {
+        if (workers.every((w) => w.outstanding <= MAX_BATCHES_IN_FLIGHT)) return undefined
+        return Promise.all(workers.map((w) => w.below(MAX_BATCHES_IN_FLIGHT / 2))).then(() => {})
+      },
+    })
+    writer.flush()
+    let findings: StagedFinding[] = stage?.findings ?? []
+    for (const w of workers) findings = mergeStaged(findings, await w.finish())
+    engine.decideStaged(
+      findings,
+      perFile.reduce((n, f) => n + f.parsed, 0),
+      decisions,
+    )
+    return perFile
+  } finally {
+    // after a failure the others must not keep the process alive
+    for (const w of workers) w.terminate()
+  }
 }

@@ -218,6 +218,15 @@ export function ipv4KeyOf(ip: string): number {
   return lastKey
 }
 
+/**
+ * Tells `ipv4KeyOf` the key of `ip`, worked out elsewhere: a replay's detector threads get each event's address
+ * with its key from the thread that parsed it (see `detect/event-batch.ts`).
+ */
+export function primeIpv4KeyOf(ip: string, key: number): void {
+  lastIp = ip
+  lastKey = key
+}
+
 /** Canonical text of the IP in s[start, end), or undefined when it is not an IP literal. */
 export function canonicalIp(s: string, start = 0, end = s.length): string | undefined {
   const v4 = end - start > 6 ? ipv4Value(s, start, end) : -1
