@@ -29,8 +29,8 @@ export function createDetectionEngine(
   if (config.stats.enabled) detectors.push(new RateZScoreDetector(), new CusumDetector())
   if (config.anomaly.enabled)
     detectors.push(new IsolationForestDetector({ threshold: config.anomaly.threshold }))
-  // Everything built from config alone can be rebuilt in a replay worker: the scenarios in one, the window
-  // detectors in another, about the same work each (see replay.ts).
+  // Everything built from config alone can be rebuilt in a replay worker: two groups, the scenarios and the
+  // window detectors, about the same work each, that a replay runs on one thread or two (see replay.ts).
   const windows = detectors.map((_, i) => i).filter((i) => i > 0)
   const groups = windows.length > 0 ? [[0], windows] : [[0]]
   detectors.push(...(extra.detectors ?? []))

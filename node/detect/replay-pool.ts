@@ -9,8 +9,18 @@ export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024
  * peak RSS down at little cost in GC time.
  */
 export const WORKER_YOUNG_GENERATION_MB = 24
-/** how many workers a parallel replay uses */
-export const REPLAY_WORKERS = 2
+/** detector groups of an engine built from config (create-engine.ts): the scenarios, the window detectors */
+const CONFIG_GROUPS = 2
+
+/**
+ * Detector threads for a parallel replay of an engine with `groups` detector groups: one per core beyond the
+ * parsing thread, at most one per group. On two cores that is one thread for every detector: a second one
+ * would leave three busy threads on two cores, and the parse (the longest single stage) would wait its turn
+ * behind them, while one thread keeps up with it on sshd logs and nearly on nginx logs (docs in replay.ts).
+ */
+export function detectorThreads(groups: number): number {
+  return Math.max(1, Math.min(groups, availableParallelism() - 1))
+}
 
 const WORKER_URL = new URL('./replay-worker.ts', import.meta.url)
 const warm: Worker[] = []
@@ -66,7 +76,7 @@ export function startReplayWorkersEarly(argv: readonly string[]): void {
     }
   }
   if (bytes < PARALLEL_MIN_BYTES) return
-  for (let i = 0; i < REPLAY_WORKERS; i++) {
+  for (let i = 0; i < detectorThreads(CONFIG_GROUPS); i++) {
     const worker = spawn()
     // an unused warm worker must never keep the process alive
     worker.unref()

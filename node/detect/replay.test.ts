@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateNginx, generateSshd } from '../../bench/detect/generate-logs.ts'
 import { loadConfig } from '../../config/index.ts'
 import { createDetectionEngine } from './create-engine.ts'
-import { replayFiles } from './replay.ts'
+import { replayFiles, shareOut } from './replay.ts'
 
 let dir: string
 let sshd: string
@@ -62,13 +62,19 @@ describe('replayFiles on worker threads', () => {
         { path: flood, format: 'nginx' },
       ]
       const one = await replayFiles(files, createDetectionEngine(config(threshold)), { threads: 1 })
-      const two = await replayFiles(files, createDetectionEngine(config(threshold)), { threads: 2 })
       expect(one.decisions.length).toBeGreaterThan(10)
       const detectors = new Set(one.decisions.flatMap((d) => d.detectors))
       expect(detectors.size).toBeGreaterThan(1)
-      expect(two.decisions).toEqual(one.decisions)
-      expect(two.files).toEqual(one.files)
-      expect([two.lines, two.parsed, two.unparsed]).toEqual([one.lines, one.parsed, one.unparsed])
+      // every detector on one worker, and the scenarios and window detectors on a worker each
+      for (const workers of [1, 2]) {
+        const two = await replayFiles(files, createDetectionEngine(config(threshold)), {
+          threads: 2,
+          workers,
+        })
+        expect(two.decisions).toEqual(one.decisions)
+        expect(two.files).toEqual(one.files)
+        expect([two.lines, two.parsed, two.unparsed]).toEqual([one.lines, one.parsed, one.unparsed])
+      }
     })
   }
 
@@ -97,5 +103,15 @@ describe('replayFiles on worker threads', () => {
     })
     const two = await replayFiles([{ path: sshd, format: 'sshd' }], engine, { threads: 2 })
     expect(two.decisions.some((d) => d.detectors.includes('model'))).toBe(true)
+  })
+})
+
+describe('shareOut', () => {
+  it('gives each thread a run of neighbouring groups, and no thread none', () => {
+    const groups = [[0], [1, 2, 3]]
+    expect(shareOut(groups, 1)).toEqual([[0, 1, 2, 3]])
+    expect(shareOut(groups, 2)).toEqual([[0], [1, 2, 3]])
+    expect(shareOut(groups, 5)).toEqual([[0], [1, 2, 3]])
+    expect(shareOut([[0], [1], [2]], 2)).toEqual([[0], [1, 2]])
   })
 })

@@ -5,7 +5,7 @@ import { DetectorThread } from './detector-thread.ts'
 import type { Decision } from './ensemble.ts'
 import { EventBatchWriter } from './event-batch.ts'
 import { releaseStartupMemory } from './release-memory.ts'
-import { PARALLEL_MIN_BYTES, releaseWarmReplayWorkers } from './replay-pool.ts'
+import { detectorThreads, PARALLEL_MIN_BYTES, releaseWarmReplayWorkers } from './replay-pool.ts'
 import { scanFiles, type FileCounts, type ReplayFile } from './replay-scan.ts'
 import { DetectorStage, mergeStaged, type StagedFinding } from './staged-findings.ts'
 
@@ -42,6 +42,11 @@ export interface ReplayOptions {
    * built from config.
    */
   threads: number
+  /**
+   * Detector threads of a parallel replay; the engine's detector groups are shared out among them in order.
+   * Default: `detectorThreads` (one per core beyond the parsing thread, at most one per group).
+   */
+  workers: number
 }
 
 /** below this much input, starting workers (about 150 ms) costs more than it saves */
@@ -101,7 +106,14 @@ export async function replayFiles(
       },
     })
   } else {
-    perFile = await replayInParallel(files, engine, recipe, decisions)
+    const workers = options.workers ?? detectorThreads(recipe.groups.length)
+    perFile = await replayInParallel(
+      files,
+      engine,
+      shareOut(recipe.groups, workers),
+      recipe.config,
+      decisions,
+    )
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const lines = perFile.reduce((n, f) => n + f.lines, 0)
@@ -117,27 +129,32 @@ export async function replayFiles(
 }
 
 /**
- * This thread reads and parses every line once and sends the events in batches to one worker per detector group
- * (`EngineRecipe`), which run at the same time as the parse; their findings, merged back in order, go through
- * this engine's ensemble, so the decisions are those of a one-thread replay. Detectors in no group (handed in
- * by code) run here, on the events as they are parsed.
+ * This thread reads and parses every line once and sends the events in batches to the workers, each running
+ * some of the detector groups (`EngineRecipe`) at the same time as the parse; their findings, merged back in
+ * order, go through this engine's ensemble, so the decisions are those of a one-thread replay. Detectors in no
+ * group (handed in by code) run here, on the events as they are parsed.
+ *
+ * Measured on 2 cores (1M lines, `npm run bench:detect`'s files): with the two config groups on two workers
+ * instead of one, sshd fell from about 610k to 510k lines/s (three busy threads on two cores, and the parse
+ * waits its turn) and nginx went from 370k to 380k, within noise; hence `detectorThreads`.
  */
 async function replayInParallel(
   files: readonly ReplayFile[],
   engine: DetectionEngine,
-  recipe: EngineRecipe,
+  groups: readonly (readonly number[])[],
+  config: EngineRecipe['config'],
   decisions: Decision[],
 ): Promise<FileCounts[]> {
-  const grouped = new Set(recipe.groups.flat())
+  const grouped = new Set(groups.flat())
   const local = engine.detectors.map((_, i) => i).filter((i) => !grouped.has(i))
   // every worker reads each batch in place; its buffer is reused once the last of them is done
   const readers: number[] = []
   const done = (slot: number) => {
     if (--readers[slot] === 0) writer.release(slot)
   }
-  const workers = recipe.groups.map(
-    (detectors) => new DetectorThread({ config: recipe.config, detectors: [...detectors] }, done),
-  )
+  const workers = groups.map((detectors) => new DetectorThread({ config, detectors: [...detectors] }, done))
+  // warm workers started for a split this replay does not use
+  releaseWarmReplayWorkers()
   const writer = new EventBatchWriter((batch) => {
     readers[batch.slot] = workers.length
     for (const w of workers) w.post(batch)
@@ -173,4 +190,16 @@ async function replayInParallel(
     // after a failure the others must not keep the process alive
     for (const w of workers) w.terminate()
   }
+}
+
+/** `groups` in `count` runs of neighbours (fewer when there are fewer groups), each run one thread's detectors */
+export function shareOut(groups: readonly (readonly number[])[], count: number): number[][] {
+  const n = Math.max(1, Math.min(count, groups.length))
+  const out: number[][] = []
+  for (let t = 0; t < n; t++) {
+    const from = Math.floor((t * groups.length) / n)
+    const to = Math.floor(((t + 1) * groups.length) / n)
+    out.push(groups.slice(from, to).flat())
+  }
+  return out
 }
