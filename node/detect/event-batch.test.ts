@@ -84,6 +84,9 @@ describe('EventBatchWriter and EventBatchReader', () => {
     ]
     const { out } = roundTrip(calls)
     expect(out.calls).toEqual(calls)
+    // the parsers' field order (one hidden class for every event the detectors see)
+    const fields = Object.keys(newEvent(0, '192.0.2.1', 'ssh', 'auth_failure', undefined))
+    for (const c of out.calls) if (c[0] === 'event') expect(Object.keys(c[1])).toEqual(fields)
     // every address's key is ready for the detectors, right for IPv4 and 0 for IPv6 and 0.0.0.0
     expect(out.keys).toEqual(
       out.calls.flatMap((c) => (c[0] === 'event' ? [[c[1].ip, ipv4Key(c[1].ip)]] : [])),
