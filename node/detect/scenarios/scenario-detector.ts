@@ -5,7 +5,7 @@ import { detach } from './detach-string.ts'
 import { GenerationalIpIndex } from './ip-cache.ts'
 import { LeakyBuckets } from './leaky-bucket.ts'
 import { classifyRequest } from './request-patterns.ts'
-import { withParams, type ScenarioParams, type ScenarioSpec } from './scenario-spec.ts'
+import { uniformSpec, withParams, type ScenarioParams, type ScenarioSpec } from './scenario-spec.ts'
 import { SSH_SCENARIOS } from './ssh-scenarios.ts'
 
 export const ALL_SCENARIOS: readonly ScenarioSpec[] = [...SSH_SCENARIOS, ...HTTP_SCENARIOS]
@@ -40,12 +40,12 @@ const DEFAULTS: ScenarioDetectorInit = {
 
 /** One service's scenarios, its addresses, and their buckets (a row of one bucket per scenario each). */
 class ServiceState {
-  readonly specs: ScenarioSpec[]
+  readonly specs: Required<ScenarioSpec>[]
   readonly buckets: LeakyBuckets
   readonly ips: GenerationalIpIndex
 
   constructor(specs: ScenarioSpec[], maxTrackedIps: number) {
-    this.specs = specs
+    this.specs = specs.map(uniformSpec)
     const buckets = new LeakyBuckets(specs.length)
     this.buckets = buckets
     this.ips = new GenerationalIpIndex(maxTrackedIps, (row) => buckets.freeRow(row))
@@ -104,6 +104,7 @@ export class ScenarioDetector implements Detector {
         }
         continue
       }
+      if (spec.requires !== 0 && (flags & spec.requires) === 0) continue
       if (!spec.filter(event, flags)) continue
       if (row === -1) {
         row = buckets.addRow()
