@@ -67,20 +67,23 @@ describe('EventBatchWriter and EventBatchReader', () => {
     everything.user = 'alice'
     everything.method = 'POST'
     everything.path = '/login?next=%2F'
-    everything.status = 0
+    everything.status = 404.5
     everything.bytes = 2 ** 40
     everything.userAgent = 'Mozilla/5.0 (X11; Linux x86_64)'
     everything.referer = 'https://example.org/a'
     everything.count = 5
+    const huge = httpRequest(2550, '198.51.100.24', '/')
+    huge.status = 3e9
     const calls: Call[] = [
       ['event', sshFailure(1000, '203.0.113.7', 'root'), 0],
       ['event', sshFailure(1500, '203.0.113.7', 'admin'), 1],
       ['tick', 1500, 1],
       ['event', everything, 2],
       ['event', httpRequest(2500, '198.51.100.23', '/.env'), 3],
-      ['event', newEvent(2600, '0.0.0.0', 'other', 'generic_failure', undefined), 4],
-      ['event', httpRequest(2700, '255.255.255.255', '/.git/config'), 5],
-      ['tick', 900_000, 6],
+      ['event', huge, 4],
+      ['event', newEvent(2600, '0.0.0.0', 'other', 'generic_failure', undefined), 5],
+      ['event', httpRequest(2700, '255.255.255.255', '/.git/config'), 6],
+      ['tick', 900_000, 7],
     ]
     const { out } = roundTrip(calls)
     expect(out.calls).toEqual(calls)
@@ -145,7 +148,7 @@ describe('EventBatchWriter and EventBatchReader', () => {
     const reader = new EventBatchReader()
     const batch: EventBatch = {
       slot: 0,
-      buffer: new SharedArrayBuffer(10 * 64),
+      buffer: new SharedArrayBuffer(10 * 72),
       records: 11,
       reset: false,
       strings: [],

@@ -5,7 +5,7 @@ import type { ReplaySink } from './replay-scan.ts'
 /**
  * Parsed events (and the ticks between them) packed for other threads: a replay parses each line once, on one
  * thread, and its detector threads read the events from these batches. Structured cloning of a million event
- * objects would cost more than parsing them again; here an event is 12 int32 and 2 float64 in a shared buffer
+ * objects would cost more than parsing them again; here an event is 10 int32 and 4 float64 in a shared buffer
  * that every reader reads in place, and each distinct string (user, path, user agent, ...) crosses once, as an
  * index into a table both sides keep (an IPv4 address crosses as its 32-bit value). The table is cleared
  * whenever it passes `maxStrings`, so memory stays bounded however many distinct strings a log holds (random
@@ -34,16 +34,16 @@ const IP_KEY = 3
 const USER = 4
 const METHOD = 5
 const PATH = 6
-const STATUS = 7
-const USER_AGENT = 8
-const REFERER = 9
-const SOURCE = 10
-const COUNT = 11
-const INTS = 12
-// float64 fields of a record
+const USER_AGENT = 7
+const REFERER = 8
+const SOURCE = 9
+const INTS = 10
+// float64 fields of a record (NaN: absent); numbers from JSON logs need not be int32
 const TIME = 0
 const BYTES = 1
-const NUMS = 2
+const STATUS = 2
+const COUNT = 3
+const NUMS = 4
 
 const TICK = -1
 /** an absent string or number */
@@ -179,14 +179,15 @@ export class EventBatchWriter implements ReplaySink {
     ints[i + USER] = this.#id(e.user, USER)
     ints[i + METHOD] = this.#id(e.method, METHOD)
     ints[i + PATH] = this.#id(e.path, PATH)
-    ints[i + STATUS] = e.status ?? NONE
     ints[i + USER_AGENT] = this.#id(e.userAgent, USER_AGENT)
     ints[i + REFERER] = this.#id(e.referer, REFERER)
     ints[i + SOURCE] = this.#id(e.source, SOURCE)
-    ints[i + COUNT] = e.count ?? NONE
     const j = this.#records * NUMS
-    this.#nums[j + TIME] = e.time
-    this.#nums[j + BYTES] = e.bytes ?? NaN
+    const nums = this.#nums
+    nums[j + TIME] = e.time
+    nums[j + BYTES] = e.bytes ?? NaN
+    nums[j + STATUS] = e.status ?? NaN
+    nums[j + COUNT] = e.count ?? NaN
     if (++this.#records === this.#capacity) this.flush()
   }
 
@@ -291,12 +292,12 @@ export class EventBatchReader {
       const user = ints[i + USER]
       const method = ints[i + METHOD]
       const path = ints[i + PATH]
-      const status = ints[i + STATUS]
+      const status = nums[j + STATUS]
       const bytes = nums[j + BYTES]
       const userAgent = ints[i + USER_AGENT]
       const referer = ints[i + REFERER]
       const source = ints[i + SOURCE]
-      const count = ints[i + COUNT]
+      const count = nums[j + COUNT]
       if (
         ipId > last ||
         user > last ||
@@ -317,12 +318,12 @@ export class EventBatchReader {
         user: user === NONE ? undefined : table[user],
         method: method === NONE ? undefined : table[method],
         path: path === NONE ? undefined : table[path],
-        status: status === NONE ? undefined : status,
+        status: status === status ? status : undefined,
         bytes: bytes === bytes ? bytes : undefined,
         userAgent: userAgent === NONE ? undefined : table[userAgent],
         referer: referer === NONE ? undefined : table[referer],
         source: source === NONE ? undefined : table[source],
-        count: count === NONE ? undefined : count,
+        count: count === count ? count : undefined,
       }
       // the detectors ask for this address's key; the parser already worked it out
       primeIpv4KeyOf(ip, ints[i + IP_KEY])
