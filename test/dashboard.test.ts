@@ -1,15 +1,10 @@
-import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
+import { ARTIFACTS, CHROMIUM, launchChromium } from './helpers/browser.ts'
 import { api, startTestNode, stopAndRemove } from './helpers/test-node.ts'
-
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', process.env.CHROMIUM_PATH ?? ''].find(
-  (p) => p !== '' && existsSync(p),
-)
-const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts')
 
 describe.skipIf(CHROMIUM === undefined)('the dashboard in a real browser (Debian chromium)', () => {
   let node: ShieldwallNode
@@ -20,8 +15,7 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a real browser (Debian
     node = await startTestNode({ cli: { nodeName: 'dash' } })
     readToken = (await api(node, '/api/tokens', { method: 'POST', json: { scope: 'read', name: 'viewer' } }))
       .body.token
-    // CI runs as root, where chromium refuses its sandbox
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] })
+    browser = await launchChromium()
   }, 60_000)
   afterAll(async () => {
     await browser?.close()

@@ -7,7 +7,9 @@ import { DEFAULT_NSL_KDD_DIR } from '../sim/learning/nsl-kdd-shards.ts'
 import { writeHtmlReport } from '../sim/report/html-report.ts'
 import { runScenario } from '../sim/run-scenario.ts'
 import { flPoisoning } from '../sim/scenarios/fl-poisoning.ts'
+import type { SimReport } from '../sim/report/report.ts'
 import type { ScenarioSpec } from '../sim/scenarios/scenario-spec.ts'
+import { CHROMIUM, launchChromium, renderPage } from './helpers/browser.ts'
 
 const haveData = existsSync(join(DEFAULT_NSL_KDD_DIR, 'KDDTrain+_20Percent.txt'))
 
@@ -16,6 +18,8 @@ const haveData = existsSync(join(DEFAULT_NSL_KDD_DIR, 'KDDTrain+_20Percent.txt')
  * 3 rounds of 4 s on 600 NSL-KDD records each, the median network then an identical plain-mean network.
  */
 describe.skipIf(!haveData)('simulator: fl-poisoning', () => {
+  let report: SimReport | undefined
+
   it('agrees on one model per round, spends epsilon within budget, and the median outlasts the poisoned mean', async () => {
     const learning = flPoisoning.learning!
     const scenario: ScenarioSpec = {
@@ -24,6 +28,7 @@ describe.skipIf(!haveData)('simulator: fl-poisoning', () => {
     }
     const started = Date.now()
     const r = await runScenario({ scenario, nodes: 5, seed: 3, settleSeconds: 3 })
+    report = r
     const seconds = (Date.now() - started) / 1000
     const rounds = r.rounds ?? []
     console.log(
@@ -83,4 +88,32 @@ describe.skipIf(!haveData)('simulator: fl-poisoning', () => {
     }
     expect(seconds).toBeLessThan(90)
   }, 120_000)
+
+  it.skipIf(CHROMIUM === undefined)(
+    "the report's accuracy and epsilon charts render in chromium, a line per rule over every round",
+    async () => {
+      expect(report, 'the run above produced a report').toBeDefined()
+      const r = report as SimReport
+      const dir = await mkdtemp(join(tmpdir(), 'shieldwall-fl-browser-'))
+      const browser = await launchChromium()
+      try {
+        const path = join(dir, 'report.html')
+        await writeHtmlReport(path, r)
+        const { problems, charts } = await renderPage(browser, path, 'sim-fl-poisoning.png')
+        expect(problems).toEqual([])
+        const learning = charts.filter((c) => c.section === 'learning')
+        expect(learning.map((c) => c.title)).toEqual(['Accuracy per round', 'Privacy budget spent'])
+        for (const c of learning) {
+          expect(c.width).toBeGreaterThan(300)
+          expect(c.height).toBeGreaterThan(150)
+          // median and plain mean, each over its 3 rounds
+          expect(c.drawnLines).toBe(2)
+        }
+      } finally {
+        await browser.close()
+        await rm(dir, { recursive: true, force: true })
+      }
+    },
+    60_000,
+  )
 })

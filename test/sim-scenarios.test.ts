@@ -6,6 +6,7 @@ import { writeHtmlReport } from '../sim/report/html-report.ts'
 import type { SimReport } from '../sim/report/report.ts'
 import { runScenario } from '../sim/run-scenario.ts'
 import { scenarioByName } from '../sim/scenarios/index.ts'
+import { CHROMIUM, launchChromium, renderPage } from './helpers/browser.ts'
 
 /**
  * Small versions of the simulator's scenarios on the memory transport: real nodes, real log followers, real
@@ -113,4 +114,40 @@ describe('simulator scenarios', () => {
       await rm(dir, { recursive: true, force: true })
     }
   })
+
+  it.skipIf(CHROMIUM === undefined)(
+    'the HTML reports open in chromium without errors, every chart drawn with its data',
+    async () => {
+      const brute = reports.find((r) => r.scenario === 'distributed-bruteforce') as SimReport
+      const sybil = reports.find((r) => r.scenario === 'sybil-false-reports') as SimReport
+      const dir = await mkdtemp(join(tmpdir(), 'shieldwall-sim-browser-'))
+      const browser = await launchChromium()
+      try {
+        for (const [r, name] of [
+          [brute, 'sim-distributed-bruteforce.png'],
+          [sybil, 'sim-sybil-false-reports.png'],
+        ] as const) {
+          const path = join(dir, `${r.scenario}.html`)
+          await writeHtmlReport(path, r)
+          const { problems, charts } = await renderPage(browser, path, name)
+          expect(problems).toEqual([])
+          const chart = (section: string) => charts.find((c) => c.section === section)
+          for (const c of charts) {
+            expect(c.width, c.title).toBeGreaterThan(300)
+            expect(c.height, c.title).toBeGreaterThan(150)
+          }
+          // one step line of the CDF; one line per honest node; honest trust, and hostile trust where there are
+          // hostile peers
+          expect(chart('propagation-cdf')?.drawnLines).toBe(1)
+          expect(chart('blocks-over-time')?.drawnLines).toBe(r.timelines.blocks.length)
+          expect(r.timelines.blocks.length).toBe(r.nodes - r.hostileNodes)
+          expect(chart('trust')?.drawnLines).toBe(r.hostileNodes > 0 ? 2 : 1)
+        }
+      } finally {
+        await browser.close()
+        await rm(dir, { recursive: true, force: true })
+      }
+    },
+    60_000,
+  )
 })
