@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_BLOCK_POLICY, type BlockVerdict } from './decide-block.ts'
-import { EvidenceBook, type StoredReport } from './evidence-book.ts'
+import { EvidenceBook, STAND_IN_REWEIGH_MS, type StoredReport } from './evidence-book.ts'
 
 const NOW = 1_700_000_000_000
 
@@ -33,6 +33,28 @@ function report(reporter: string, over: Partial<StoredReport> = {}): StoredRepor
 }
 
 describe('EvidenceBook', () => {
+  it('weighs a restated stand-in again only after STAND_IN_REWEIGH_MS or when its confidence moved', async () => {
+    const { book, trust, applied } = setup()
+    trust.set('a', 0.9).set('b', 0.9)
+    const standIn = (over: Partial<StoredReport>) => report('a', { standIn: true, confidence: 0.45, ...over })
+    await book.addReport('192.0.2.1', standIn({}))
+    // the next summaries restate it, its score drifting a little
+    expect(await book.addReport('192.0.2.1', standIn({ at: NOW + 60_000, confidence: 0.44 }))).toBeUndefined()
+    expect(await book.addReport('192.0.2.1', standIn({ at: NOW + 120_000 }))).toBeUndefined()
+    expect(applied).toHaveLength(1)
+    expect(book.stats().repeatedStandIns).toBe(2)
+    // the held one keeps its time, so the repeats do not push its re-weighing back
+    await book.addReport('192.0.2.1', standIn({ at: NOW + STAND_IN_REWEIGH_MS }))
+    expect(applied).toHaveLength(2)
+    // a real change is weighed at once: a higher score, and the reporter's own alert
+    await book.addReport('192.0.2.1', standIn({ at: NOW + STAND_IN_REWEIGH_MS + 1, confidence: 0.6 }))
+    await book.addReport('192.0.2.1', report('a', { at: NOW + STAND_IN_REWEIGH_MS + 2 }))
+    expect(applied).toHaveLength(4)
+    // and every other reporter's voice still counts in full
+    expect(await book.addReport('192.0.2.1', report('b', { at: NOW + STAND_IN_REWEIGH_MS + 3 }))).toBe('block')
+    expect(book.stats().repeatedStandIns).toBe(2)
+  })
+
   it('weighs each new report with current trust and applies the verdict', async () => {
     const { book, trust, applied } = setup()
     trust.set('a', 0.9).set('b', 0.9)

@@ -16,6 +16,17 @@ export type StoredReport = Omit<PeerReport, 'trust'> & {
   standIn?: boolean
 }
 
+/**
+ * A stand-in that restates one this reporter's summary gave us less than this long ago, with about the same
+ * confidence, is not weighed again. Members send their summary every interval while their list changes, so
+ * during an attack N members' N summaries a minute each re-weighed every entry: a seventh of a 50-node network's
+ * CPU, in bursts. The held stand-in keeps its time, so it is weighed afresh (its decay, the block's renewal) at
+ * least this often while the reporter keeps restating it.
+ */
+export const STAND_IN_REWEIGH_MS = 10 * 60_000
+/** how far a restated stand-in's confidence may drift (scores decay between summaries) and still be a repeat */
+export const STAND_IN_CONFIDENCE_DRIFT = 0.05
+
 export interface EvidenceBookInit {
   policy: BlockPolicy
   /** indicators with evidence kept in memory; the least recently updated is evicted first */
@@ -42,6 +53,8 @@ export interface EvidenceBookStats {
   evictedIndicators: number
   evictedReports: number
   notAdmitted: number
+  /** stand-ins that repeated a recent one and were not weighed again (`STAND_IN_REWEIGH_MS`) */
+  repeatedStandIns: number
 }
 
 interface Book {
@@ -69,6 +82,7 @@ export class EvidenceBook<R> {
   #evictedIndicators = 0
   #evictedReports = 0
   #notAdmitted = 0
+  #repeatedStandIns = 0
 
   constructor(init: EvidenceBookInit, components: EvidenceBookComponents<R>) {
     this.#init = init
@@ -122,6 +136,10 @@ export class EvidenceBook<R> {
     if (value === undefined) return undefined
     const book = this.#book(value)
     const prior = book.reports.get(report.reporter)
+    if (isRepeatedStandIn(prior, report)) {
+      this.#repeatedStandIns++
+      return undefined
+    }
     const outranked =
       prior !== undefined &&
       (report.standIn === true
@@ -238,6 +256,21 @@ export class EvidenceBook<R> {
       evictedIndicators: this.#evictedIndicators,
       evictedReports: this.#evictedReports,
       notAdmitted: this.#notAdmitted,
+      repeatedStandIns: this.#repeatedStandIns,
     }
   }
+}
+
+/** whether `report` only restates the stand-in `prior`, recently and with about the same confidence */
+function isRepeatedStandIn(prior: StoredReport | undefined, report: StoredReport): boolean {
+  return (
+    prior !== undefined &&
+    prior.standIn === true &&
+    report.standIn === true &&
+    prior.scenario === report.scenario &&
+    prior.severity === report.severity &&
+    Math.abs(prior.confidence - report.confidence) <= STAND_IN_CONFIDENCE_DRIFT &&
+    report.at >= prior.at &&
+    report.at - prior.at < STAND_IN_REWEIGH_MS
+  )
 }

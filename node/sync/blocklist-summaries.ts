@@ -195,10 +195,17 @@ export class BlocklistSummaryService {
     pubsub.topicValidators.set(TOPICS.blocklists, (peer, msg) => this.#validateGossip(peer, msg))
     pubsub.subscribe(TOPICS.blocklists)
     pubsub.addEventListener('subscription-change', this.#onSubscriptionChange)
-    if (this.#init.publish) this.#timer = setInterval(() => void this.#tick(), this.#init.intervalMs).unref()
+    if (!this.#init.publish) return
+    // The first tick at a random point of the interval: members started together, or whose lists all change
+    // in the same attack, would otherwise sign, send and check each other's summaries in the same second.
+    this.#timer = setTimeout(() => {
+      this.#timer = setInterval(() => void this.#tick(), this.#init.intervalMs).unref()
+      void this.#tick()
+    }, Math.random() * this.#init.intervalMs).unref()
   }
 
   stop(): void {
+    // the first tick's timeout or the interval (Node clears either)
     clearInterval(this.#timer)
     this.#c.pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
     this.#c.pubsub.topicValidators.delete(TOPICS.blocklists)
