@@ -51,7 +51,9 @@ describe('EvidenceBook', () => {
     await book.addReport('192.0.2.1', report('a', { at: NOW + STAND_IN_REWEIGH_MS + 2 }))
     expect(applied).toHaveLength(4)
     // and every other reporter's voice still counts in full
-    expect(await book.addReport('192.0.2.1', report('b', { at: NOW + STAND_IN_REWEIGH_MS + 3 }))).toBe('block')
+    expect(await book.addReport('192.0.2.1', report('b', { at: NOW + STAND_IN_REWEIGH_MS + 3 }))).toBe(
+      'block',
+    )
     expect(book.stats().repeatedStandIns).toBe(2)
   })
 
