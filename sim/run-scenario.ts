@@ -21,7 +21,7 @@ import type { MemberCollection } from './shards/shard.ts'
 import { SimCluster, type ClusterCollection, type ClusterMember, type LogLine } from './shards/sim-cluster.ts'
 import { generateTraffic } from './traffic/generate.ts'
 import type { ScheduledLine, TrafficContext } from './traffic/schedule.ts'
-import { organicWarmUp, type WarmUpOutcome } from './warm-up.ts'
+import { alertPathWarmUp, organicWarmUp, type AlertWarmUpOutcome, type WarmUpOutcome } from './warm-up.ts'
 
 export interface RunOptions {
   scenario: ScenarioSpec
@@ -156,6 +156,7 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
     await warmUp(net, (done) => progress({ phase: 'warming up', done, total: nodes, blocks: 0, alerts: 0 }))
     const startupMs = Date.now() - startT
     let warm: WarmUpOutcome | undefined
+    let alertWarm: AlertWarmUpOutcome | undefined
     if (trustModel === 'organic') {
       warm = await organicWarmUp(net, {
         seed,
@@ -167,6 +168,10 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
         onProgress: (done, total) => progress({ phase: 'earning trust', done, total, blocks: 0, alerts: 0 }),
       })
       // what the warm-up blocked is not part of the measured run
+      await net.resetObservations()
+    } else if (spec.learning === undefined) {
+      alertWarm = await alertPathWarmUp(net, { seed, attackers: attackerPool, reporters: 2 })
+      await quiescence(net)
       await net.resetObservations()
     }
     const netEvents = scheduleEvents(churnPlan, net, groups, durationMs, (label) =>
@@ -264,6 +269,7 @@ export async function runScenario(opts: RunOptions): Promise<SimReport> {
       trust,
       trustModel,
       warm,
+      alertWarm,
       events,
       startupMs,
       caps,
@@ -456,6 +462,7 @@ interface BuildInput {
   trust: TrustSample[]
   trustModel: TrustModel
   warm: WarmUpOutcome | undefined
+  alertWarm: AlertWarmUpOutcome | undefined
   events: { t: number; label: string }[]
   startupMs: number
   caps: Set<Capability>
@@ -561,6 +568,7 @@ function buildReport(b: BuildInput): SimReport {
       minConnections: Math.min(...conns),
       maxConnections: Math.max(...conns),
       startupMs: b.startupMs,
+      ...(b.alertWarm !== undefined ? { alertWarmUp: b.alertWarm } : {}),
     },
     resources: {
       cpuUserMs: 0,

@@ -235,6 +235,35 @@ describe('Blocklist', () => {
     ])
   })
 
+  it('is settled on an address while a block holds it far from its end, or by hand', async () => {
+    const list = await make()
+    expect(list.settled('192.0.2.10')).toBe(false)
+    await list.applyLocal(decision('192.0.2.10', { expiresAt: now + 4 * HOUR }))
+    expect(list.settled('192.0.2.10')).toBe(true)
+    // near its end new evidence may renew it: weigh it
+    now += 3.5 * HOUR
+    expect(list.settled('192.0.2.10')).toBe(false)
+    await list.add('192.0.2.11', { durationSeconds: 60 })
+    now += 50_000
+    expect(list.settled('192.0.2.11')).toBe(true)
+    now += HOUR
+    expect(list.settled('192.0.2.10')).toBe(false)
+
+    // evidence kept without weighing changes nothing now, and counts the next time the address is weighed
+    trust.set('peer-a', 0.9).set('peer-b', 0.9)
+    const report = (reporter: string) => ({
+      reporter,
+      confidence: 0.95,
+      scenario: 'ssh-bf',
+      severity: 'high' as const,
+      at: now,
+    })
+    expect(await list.evidence.addReport('192.0.2.12', report('peer-a'), false)).toBeUndefined()
+    expect(await list.evidence.addReport('192.0.2.12', report('peer-b'), false)).toBeUndefined()
+    expect(list.get('192.0.2.12')).toBeUndefined()
+    expect(await list.evidence.reevaluate('192.0.2.12')).toMatchObject({ action: 'added' })
+  })
+
   it('skips evidence about ranges broader than the minimum prefix', async () => {
     const list = await make()
     expect(await list.applyEvidence('198.0.0.0/8', verdict())).toEqual({

@@ -326,6 +326,20 @@ export class Blocklist implements BlocklistView {
     return slot !== undefined && this.#live(slot, this.#clock()) ? this.#table.entry(slot) : undefined
   }
 
+  /**
+   * Whether weighing more evidence for `value` would change nothing now: it is blocked, and so far from its end
+   * that no renewal would follow (`RENEWAL_MIN_EXTENSION`), or blocked by hand. Supporting evidence never lifts
+   * a block, so such evidence can be kept and weighed later (blocklist summaries' stand-ins, which arrive in
+   * bulk after the alerts they restate have done their work).
+   */
+  settled(value: string): boolean {
+    const entry = this.get(value)
+    if (entry === undefined) return false
+    if (entry.origin === 'manual') return true
+    const length = entry.expiresAt - entry.createdAt
+    return entry.expiresAt - this.#clock() > (1 - RENEWAL_MIN_EXTENSION) * length
+  }
+
   lookup(ip: string): BlockEntry[] {
     // parsed once for both tries: this is the enforcement hot path
     const bytes = parseIp(ip)

@@ -131,7 +131,8 @@ export class EvidenceBook<R> {
   }
 
   /** Records a peer's report and re-weighs the indicator. Undefined when the indicator is not admitted. */
-  async addReport(indicator: string, report: StoredReport): Promise<R | undefined> {
+  /** Records a peer's report; with `weigh` (default) the indicator is re-weighed and the verdict applied. */
+  async addReport(indicator: string, report: StoredReport, weigh = true): Promise<R | undefined> {
     const value = this.#admit(indicator)
     if (value === undefined) return undefined
     const book = this.#book(value)
@@ -145,7 +146,7 @@ export class EvidenceBook<R> {
       (report.standIn === true
         ? prior.standIn !== true || prior.at > report.at
         : prior.standIn !== true && prior.at > report.at)
-    if (outranked) return this.reevaluate(value)
+    if (outranked) return weigh ? this.reevaluate(value) : undefined
     if (prior === undefined) {
       if (book.reports.size >= this.#init.maxReportsPerIndicator) this.#evictReport(value, book)
       this.#reports++
@@ -155,7 +156,7 @@ export class EvidenceBook<R> {
     }
     book.reports.delete(report.reporter)
     book.reports.set(report.reporter, { ...report })
-    return this.reevaluate(value)
+    return weigh ? this.reevaluate(value) : undefined
   }
 
   #evictReport(value: string, book: Book): void {

@@ -144,14 +144,21 @@ export class CommunityDefense {
       // stands in for it when the alert never reached us (and a later alert replaces the stand-in).
       if (this.#c.blocklist.evidence.hasAlertReport(entry.value, reporter)) continue
       this.counts.summaryEntries++
-      await this.#c.blocklist.evidence.addReport(entry.value, {
-        reporter,
-        confidence: entry.score * this.#init.summaryWeight,
-        scenario: entry.scenario,
-        severity: 'medium',
-        at: body.generatedAt,
-        standIn: true,
-      })
+      // Most entries restate blocks the alerts already made here: kept as evidence, weighed next time
+      // something about the address changes. Every member restating every block it holds, each weighed on
+      // arrival, was the burst of work that delayed alerts arriving beside it.
+      await this.#c.blocklist.evidence.addReport(
+        entry.value,
+        {
+          reporter,
+          confidence: entry.score * this.#init.summaryWeight,
+          scenario: entry.scenario,
+          severity: 'medium',
+          at: body.generatedAt,
+          standIn: true,
+        },
+        !this.#c.blocklist.settled(entry.value),
+      )
     }
   }
 

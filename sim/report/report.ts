@@ -82,7 +82,14 @@ export interface SimReport {
   benignAddresses: number
   bytesPerNode: { mean: number; p50: number; max: number }
   messagesPerNode: { mean: number; max: number }
-  network: { meanConnections: number; minConnections: number; maxConnections: number; startupMs: number }
+  network: {
+    meanConnections: number
+    minConnections: number
+    maxConnections: number
+    startupMs: number
+    /** pinned trust: the warm-up attacker that took every node's alert path once before the measured run */
+    alertWarmUp?: import('../warm-up.ts').AlertWarmUpOutcome
+  }
   resources: ResourceUsage
   churn?: {
     rejoined: number

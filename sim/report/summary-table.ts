@@ -73,6 +73,12 @@ export function summaryTable(r: SimReport): string {
       'trust honest / hostile',
       `${r.trust.final.honestMean} / ${r.trust.final.hostileMean ?? '-'} (${r.trust.model}; hostile from ${r.trust.initial.hostileMean ?? '-'}), gossip score ${r.trust.gossipScore.honestMean ?? '-'} / ${r.trust.gossipScore.hostileMean ?? '-'}`,
     ])
+  const alertWarm = r.network.alertWarmUp
+  if (alertWarm !== undefined)
+    rows.push([
+      'alert-path warm-up',
+      `1 attacker on ${alertWarm.reporters} nodes, blocked on ${alertWarm.blockedOn}/${alertWarm.honest} honest in ${(alertWarm.ms / 1000).toFixed(1)} s (not measured)`,
+    ])
   if (r.trust.warmUp !== undefined)
     rows.push([
       'organic warm-up',
