@@ -48,6 +48,11 @@ function verdict(over: Partial<BlockVerdict> = {}): BlockVerdict {
   }
 }
 
+/** a peer's report on an address, at the current time */
+function peerReport(reporter: string) {
+  return { reporter, confidence: 0.95, scenario: 'ssh-bf', severity: 'high' as const, at: now }
+}
+
 function decision(ip: string, over: Partial<Decision> = {}): Decision {
   return {
     ip,
@@ -251,15 +256,8 @@ describe('Blocklist', () => {
 
     // evidence kept without weighing changes nothing now, and counts the next time the address is weighed
     trust.set('peer-a', 0.9).set('peer-b', 0.9)
-    const report = (reporter: string) => ({
-      reporter,
-      confidence: 0.95,
-      scenario: 'ssh-bf',
-      severity: 'high' as const,
-      at: now,
-    })
-    expect(await list.evidence.addReport('192.0.2.12', report('peer-a'), false)).toBeUndefined()
-    expect(await list.evidence.addReport('192.0.2.12', report('peer-b'), false)).toBeUndefined()
+    expect(await list.evidence.addReport('192.0.2.12', peerReport('peer-a'), false)).toBeUndefined()
+    expect(await list.evidence.addReport('192.0.2.12', peerReport('peer-b'), false)).toBeUndefined()
     expect(list.get('192.0.2.12')).toBeUndefined()
     expect(await list.evidence.reevaluate('192.0.2.12')).toMatchObject({ action: 'added' })
   })
@@ -278,23 +276,16 @@ describe('Blocklist', () => {
 
   it('blocks on two trusted reporters through the evidence book, never on fifty fresh ones', async () => {
     const list = await make()
-    const report = (reporter: string) => ({
-      reporter,
-      confidence: 0.95,
-      scenario: 'ssh-bf',
-      severity: 'high' as const,
-      at: now,
-    })
     for (let i = 0; i < 50; i++) {
       trust.set(`fresh-${i}`, 0.1)
-      await list.evidence.addReport('198.51.100.7', report(`fresh-${i}`))
+      await list.evidence.addReport('198.51.100.7', peerReport(`fresh-${i}`))
     }
     expect(list.get('198.51.100.7')).toBeUndefined()
     trust.set('peer-a', 0.8)
     trust.set('peer-b', 0.75)
-    await list.evidence.addReport('198.51.100.7', report('peer-a'))
+    await list.evidence.addReport('198.51.100.7', peerReport('peer-a'))
     expect(list.get('198.51.100.7')).toBeUndefined()
-    const out = await list.evidence.addReport('198.51.100.7', report('peer-b'))
+    const out = await list.evidence.addReport('198.51.100.7', peerReport('peer-b'))
     expect(out).toMatchObject({ action: 'added', entry: { origin: 'community' } })
     const entry = list.get('198.51.100.7')!
     expect(entry.reporters.slice(0, 2)).toEqual(['peer-a', 'peer-b'])
@@ -310,7 +301,7 @@ describe('Blocklist', () => {
 
     // reports per indicator are capped (32): the fresh identities pushed out each other, not peer-a or peer-b
     // allowlisted indicators are not even weighed
-    expect(await list.evidence.addReport('10.9.9.9', report('peer-a'))).toBeUndefined()
+    expect(await list.evidence.addReport('10.9.9.9', peerReport('peer-a'))).toBeUndefined()
     expect(list.stats()).toMatchObject({
       size: 0,
       evidence: { indicators: 1, reports: 32, evictedReports: 20, notAdmitted: 1 },
