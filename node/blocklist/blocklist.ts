@@ -316,14 +316,8 @@ export class Blocklist implements BlocklistView {
   }
 
   get(value: string): BlockEntry | undefined {
-    let indicator: Indicator
-    try {
-      indicator = parseIndicator(value)
-    } catch {
-      return undefined
-    }
-    const slot = this.#trie.get(indicator)
-    return slot !== undefined && this.#live(slot, this.#clock()) ? this.#table.entry(slot) : undefined
+    const slot = this.#liveSlot(value, this.#clock())
+    return slot !== undefined ? this.#table.entry(slot) : undefined
   }
 
   /**
@@ -333,11 +327,14 @@ export class Blocklist implements BlocklistView {
    * bulk after the alerts they restate have done their work).
    */
   settled(value: string): boolean {
-    const entry = this.get(value)
-    if (entry === undefined) return false
-    if (entry.origin === 'manual') return true
-    const length = entry.expiresAt - entry.createdAt
-    return entry.expiresAt - this.#clock() > (1 - RENEWAL_MIN_EXTENSION) * length
+    // read from the table: asked for each entry of each summary, it builds no BlockEntry
+    const now = this.#clock()
+    const slot = this.#liveSlot(value, now)
+    if (slot === undefined) return false
+    const table = this.#table
+    if (table.origin(slot) === 'manual') return true
+    const length = table.expiresAt(slot) - table.createdAt(slot)
+    return table.expiresAt(slot) - now > (1 - RENEWAL_MIN_EXTENSION) * length
   }
 
   lookup(ip: string): BlockEntry[] {
@@ -576,6 +573,18 @@ export class Blocklist implements BlocklistView {
       return 'allowlisted'
     }
     return undefined
+  }
+
+  /** the slot of the entry in force for exactly `value`, if any (undefined too for a value that is no indicator) */
+  #liveSlot(value: string, now: number): number | undefined {
+    let indicator: Indicator
+    try {
+      indicator = parseIndicator(value)
+    } catch {
+      return undefined
+    }
+    const slot = this.#trie.get(indicator)
+    return slot !== undefined && this.#live(slot, now) ? slot : undefined
   }
 
   #live(slot: number, now: number): boolean {

@@ -1,5 +1,5 @@
 import { EVENT_KINDS, type EventKind, type SecurityEvent, type ServiceKind } from '../ingest/event.ts'
-import { ipv4KeyOf, primeIpv4KeyOf } from '../ingest/parsers/ip.ts'
+import { formatIpv4, ipv4KeyOf, primeIpv4KeyOf } from '../ingest/parsers/ip.ts'
 import type { ReplaySink } from './replay-scan.ts'
 
 /**
@@ -263,7 +263,7 @@ export class EventBatchReader {
     const cell = Math.imul(key, 0x9e3779b1) >>> (32 - IP_CACHE_BITS)
     // key 0 is never an address here (0.0.0.0 crosses as text), so the zero-filled cells start empty
     if (this.#ipKeys[cell] === key) return this.#ipTexts[cell]
-    const text = `${key >>> 24}.${(key >>> 16) & 255}.${(key >>> 8) & 255}.${key & 255}`
+    const text = formatIpv4(key)
     this.#ipKeys[cell] = key
     this.#ipTexts[cell] = text
     return text

@@ -7,8 +7,7 @@ import { DetectorStage, type StagedFinding } from './staged-findings.ts'
  * One detector thread of a parallel `shieldwall detect`. The main thread parses each line once and sends the
  * events in batches (`event-batch.ts`); this thread builds the same engine from config, runs one group of its
  * detectors over them, acknowledges each batch (its buffer is then reused; the main thread holds its scan while
- * too many are in flight)
- * and at the end sends back the findings in order.
+ * too many are in flight) and at the end sends back the findings in order.
  */
 export interface ReplayWorkerJob {
   config: DetectConfig

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { mulberry32, randomInt } from './prng.ts'
 import { BoundedLru } from './bounded-lru.ts'
-import { formatIpv4, IpSlotTable } from './ip-slot-table.ts'
-import { ipv4Key } from '../../ingest/parsers/ip.ts'
+import { IpSlotTable } from './ip-slot-table.ts'
+import { formatIpv4, ipv4Key } from '../../ingest/parsers/ip.ts'
 
 /** the table's order, oldest first */
 function order(t: IpSlotTable): string[] {

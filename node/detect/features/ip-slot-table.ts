@@ -1,5 +1,5 @@
 import { detach } from '../scenarios/detach-string.ts'
-import { ipv4KeyOf } from '../../ingest/parsers/ip.ts'
+import { formatIpv4, ipv4KeyOf } from '../../ingest/parsers/ip.ts'
 
 /**
  * Addresses to small integer slots, kept in insertion order and capped, for per-address windows: `BoundedLru`'s
@@ -12,10 +12,6 @@ import { ipv4KeyOf } from '../../ingest/parsers/ip.ts'
 
 const MIN_SLOTS = 256
 const NONE = -1
-
-export function formatIpv4(key: number): string {
-  return `${key >>> 24}.${(key >>> 16) & 255}.${(key >>> 8) & 255}.${key & 255}`
-}
 
 export class IpSlotTable {
   readonly maxSize: number

@@ -218,6 +218,11 @@ export function ipv4KeyOf(ip: string): number {
   return lastKey
 }
 
+/** The dotted quad of an IPv4 key (`ipv4Key`'s inverse). */
+export function formatIpv4(key: number): string {
+  return `${key >>> 24}.${(key >>> 16) & 255}.${(key >>> 8) & 255}.${key & 255}`
+}
+
 /**
  * Tells `ipv4KeyOf` the key of `ip`, worked out elsewhere: a replay's detector threads get each event's address
  * with its key from the thread that parsed it (see `detect/event-batch.ts`).
