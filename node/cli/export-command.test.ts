@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -56,6 +56,21 @@ describe('shieldwall export', () => {
       /add element inet shieldwall shieldwall_v6 \{ 2001:db8::\/32 timeout 3\d{3}s \}/,
     )
     expect(err.join('')).toContain(`to ${file}`)
+  })
+
+  it('does not follow a symlink planted at the old predictable temp name', async () => {
+    await seed()
+    const victim = join(dir, 'victim')
+    await writeFile(victim, 'precious\n', { mode: 0o600 })
+    const file = join(dir, 'blocklist.txt')
+    await symlink(victim, `${file}.${process.pid}.tmp`)
+    await runExport(['--format', 'plain', '--data-dir', dir, '--output', file], {
+      ...io(),
+      clock: () => Date.now() + 5000,
+    })
+    expect(await readFile(victim, 'utf8')).toBe('precious\n')
+    expect((await stat(victim)).mode & 0o777).toBe(0o600)
+    expect(await readFile(file, 'utf8')).toBe('203.0.113.7\n2001:db8::/32\n')
   })
 
   it('asks the running node through its API, with the token', async () => {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../../config/index.ts'
@@ -9,6 +9,7 @@ import { EXPORT_FORMATS, exportBlocklist, type ExportFormat } from '../blocklist
 import type { ApiEndpointFile } from '../shieldwall-node.ts'
 import { openStore } from '../store/open-store.ts'
 import { UsageError } from './usage-error.ts'
+import { writeFileAtomic } from './write-file-atomic.ts'
 
 export const EXPORT_USAGE = `usage:
   shieldwall export --format nft|ipset|nginx|plain [--output FILE] [--timeouts] [--name NAME]
@@ -75,7 +76,8 @@ async function fromRunningNode(
 
 /**
  * `shieldwall export`: the blocklist in a firewall's or web server's format, to stdout or atomically to
- * `--output` (written beside it, then renamed, so a reload never reads half a file).
+ * `--output` (written beside it under an unpredictable name, then renamed, so a reload never reads half a file
+ * and a symlink planted beside it is never followed).
  */
 export async function runExport(args: string[], io: ExportIo): Promise<void> {
   const { values } = parseArgs({
@@ -125,8 +127,6 @@ export async function runExport(args: string[], io: ExportIo): Promise<void> {
   }
 
   if (values.output === undefined) return io.stdout(text)
-  const tmp = `${values.output}.${process.pid}.tmp`
-  await writeFile(tmp, text, { mode: 0o644 })
-  await rename(tmp, values.output)
+  await writeFileAtomic(values.output, text, { mode: 0o644 })
   io.stderr(`exported the blocklist (${format}) from ${source} to ${values.output}\n`)
 }
