@@ -161,12 +161,12 @@ describe('loadConfig', () => {
     const config = loadConfig({
       env: {
         SHIELDWALL_P2P_BOOTSTRAP:
-          '/ip4/1.2.3.4/tcp/7421/p2p/12D3KooWA, /dns4/b.example/tcp/7421/p2p/12D3KooWB,',
+          '/ip4/1.2.3.4/tcp/7421/p2p/12D3KooWBjjHwvxLRaX7C9oz3X1GPSmav3TBnz4XTSGF8CN1MwMW, /dns4/b.example/tcp/7421/p2p/12D3KooWGfVPzdLmTRkhygi834kTNkf6jTwwURNFc3fkVUSTbnmq,',
       },
     })
     expect(config.p2p.bootstrap).toEqual([
-      '/ip4/1.2.3.4/tcp/7421/p2p/12D3KooWA',
-      '/dns4/b.example/tcp/7421/p2p/12D3KooWB',
+      '/ip4/1.2.3.4/tcp/7421/p2p/12D3KooWBjjHwvxLRaX7C9oz3X1GPSmav3TBnz4XTSGF8CN1MwMW',
+      '/dns4/b.example/tcp/7421/p2p/12D3KooWGfVPzdLmTRkhygi834kTNkf6jTwwURNFc3fkVUSTbnmq',
     ])
     expect(loadConfig({ env: { SHIELDWALL_P2P_LISTEN: '' } }).p2p.listen).toEqual([])
   })

@@ -76,6 +76,18 @@ function toConfigIssues(issue: z.core.$ZodIssue, raw: unknown, sources: Sources)
       }
     })
   }
+  // a record's key the schema refused (detect.scenarios.<name>): reported like an unknown key of an object
+  if (issue.code === 'custom' && issue.params?.unknownKey === true) {
+    return [
+      {
+        kind: 'unknown-key',
+        path: dotted(issue.path),
+        value: valueAt(raw, issue.path),
+        expected: issue.message,
+        source: sourceFor(issue.path, sources),
+      },
+    ]
+  }
   const secret = isSecret(schemaAt(ShieldwallConfigSchema, issue.path))
   // defaults are filled in during parsing, so a failing default is only visible as the issue's input
   const value = 'input' in issue ? issue.input : valueAt(raw, issue.path)

@@ -6,6 +6,13 @@ import { FORMATS } from '../node/ingest/parsers/index.ts'
 import { AGGREGATION_RULES } from '../node/learning/aggregation/aggregate.ts'
 import { MODEL_FEATURES } from '../node/learning/federation/model-features.ts'
 import { MAX_MODEL_MESSAGE_BYTES } from '../protocol/messages/model-update.ts'
+import { multiaddr as parseMultiaddr } from '@multiformats/multiaddr'
+import { ed25519PeerIdProblem } from '../crypto/identity/peer-id.ts'
+import { HTTP_SCENARIOS } from '../node/detect/scenarios/http-scenarios.ts'
+import { SSH_SCENARIOS } from '../node/detect/scenarios/ssh-scenarios.ts'
+
+/** Names `detect.scenarios` may override: the built-in scenarios (node/detect/scenarios/). */
+const SCENARIO_NAMES: readonly string[] = [...SSH_SCENARIOS, ...HTTP_SCENARIOS].map((s) => s.name)
 
 // Every object is strict so a typo in a key is an error instead of a silently ignored setting, and every
 // field has a default (or is optional) so `{}` parses to a complete config. Sections use `.prefault({})`
@@ -33,9 +40,37 @@ const multiaddr = z
   .string()
   .startsWith('/', { error: 'a multiaddr starting with "/", e.g. /ip4/0.0.0.0/tcp/7421' })
 
-// A bootstrap peer must name its peer id, otherwise the dial cannot be authenticated.
-const peerMultiaddr = multiaddr.includes('/p2p/', {
-  error: 'a multiaddr with a peer id, e.g. /dns4/boot.example.org/tcp/7421/p2p/12D3KooW...',
+// A bootstrap peer must name its peer id, otherwise the dial cannot be authenticated; the address is parsed
+// here so a garbled one is a config error naming the key, not a listen failure at start.
+const peerMultiaddr = multiaddr
+  .includes('/p2p/', {
+    error: 'a multiaddr with a peer id, e.g. /dns4/boot.example.org/tcp/7421/p2p/12D3KooW...',
+  })
+  .superRefine((text, ctx) => {
+    if (!text.includes('/p2p/')) return // said above
+    let peer: string | undefined
+    try {
+      peer = parseMultiaddr(text)
+        .getComponents()
+        .findLast((c) => c.name === 'p2p')?.value
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `a valid multiaddr (${(err as Error).message})` })
+      return
+    }
+    const problem = peer === undefined ? 'no /p2p/ component' : ed25519PeerIdProblem(peer)
+    if (problem !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a multiaddr ending in an Ed25519 peer id (12D3KooW...): ${problem}`,
+      })
+    }
+  })
+
+/** A peer id an operator writes down: every shieldwall identity is Ed25519 (the peers API uses the same check). */
+const peerId = z.string().superRefine((text, ctx) => {
+  const problem = ed25519PeerIdProblem(text)
+  if (problem !== undefined)
+    ctx.addIssue({ code: 'custom', message: `an Ed25519 peer id (12D3KooW...): ${problem}` })
 })
 
 /** `$XDG_DATA_HOME/shieldwall`, else `~/.local/share/shieldwall`; the XDG spec says to ignore a relative value. */
@@ -81,7 +116,8 @@ export const AlertsSchema = z
   .strictObject({
     defaultTtlSeconds: int(1).default(86_400),
     maxTtlSeconds: int(1).default(2_592_000),
-    maxClockSkewSeconds: int(0).default(30),
+    // beyond an hour, replayed or stale alerts would pass as fresh
+    maxClockSkewSeconds: int(0, 3600).default(30),
     maxPerSenderPerMinute: int(1).default(120),
     maxMessageBytes: int(256, 1_048_576).default(16_384),
   })
@@ -127,7 +163,21 @@ export const DetectSchema = z.strictObject({
   /** per-address state is capped; the least recently seen address is forgotten first */
   maxTrackedIps: int(1000).default(200_000),
   /** overrides of the built-in scenarios by name, e.g. { "ssh-bf": { "capacity": 3 } } */
-  scenarios: z.record(z.string(), ScenarioParamsSchema).default(() => ({})),
+  scenarios: z
+    .record(z.string(), ScenarioParamsSchema)
+    .superRefine((overrides, ctx) => {
+      // a typo (`ssh-bff`) would otherwise override nothing and start silently
+      for (const name of Object.keys(overrides)) {
+        if (SCENARIO_NAMES.includes(name)) continue
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `one of the built-in scenarios: ${SCENARIO_NAMES.join(', ')}`,
+          params: { unknownKey: true },
+        })
+      }
+    })
+    .default(() => ({})),
   /** repeat offenders: each new decision multiplies the ban by this factor... */
   banGrowthFactor: z.number().min(1).default(2),
   /** ...up to this long */
@@ -231,12 +281,24 @@ export const LearningSchema = z.strictObject({
   maxMessageBytes: int(1024, MAX_MODEL_MESSAGE_BYTES).default(262_144),
 })
 
+/** The round clock needs training to start before collection closes: checked here, before any identity exists. */
+function roundPhasesInOrder(learning: z.output<typeof LearningSchema>, ctx: z.RefinementCtx): void {
+  if (learning.trainFraction >= learning.closeFraction) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['trainFraction'],
+      input: learning.trainFraction,
+      message: `less than learning.closeFraction (${learning.closeFraction})`,
+    })
+  }
+}
+
 // Trust in other nodes (node/reputation/): who may move our blocklist, and how far.
 export const ReputationSchema = z.strictObject({
   /** peers this operator vouches for (e.g. the community's seed nodes): pinned trusted at every start */
-  trustedPeers: z.array(z.string().min(1).max(128)).default(() => []),
+  trustedPeers: z.array(peerId).default(() => []),
   /** peers never to listen to: pinned banned at every start (their gossip score falls below graylist) */
-  bannedPeers: z.array(z.string().min(1).max(128)).default(() => []),
+  bannedPeers: z.array(peerId).default(() => []),
   /** evidence about a peer loses half its weight in this many days */
   halfLifeDays: z.number().positive().default(30),
 })
@@ -290,7 +352,7 @@ export const ShieldwallConfigSchema = z.strictObject({
   alerts: AlertsSchema.prefault({}),
   sources: z.array(SourceSchema).default(() => []),
   detect: DetectSchema.prefault({}),
-  learning: LearningSchema.prefault({}),
+  learning: LearningSchema.superRefine(roundPhasesInOrder).prefault({}),
   reputation: ReputationSchema.prefault({}),
   blocklist: BlocklistSchema.prefault({}),
 })

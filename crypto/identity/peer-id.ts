@@ -38,3 +38,18 @@ export function ed25519PublicKeyFromPeerId(peerId: PeerId | string): Uint8Array 
   // A copy: the PeerId (often cached and shared) must not change if the caller writes to the result.
   return id.publicKey.raw.slice()
 }
+
+/**
+ * Why `text` is not the string form of an Ed25519 peer id, or undefined when it is. The one check of a peer id
+ * an operator types (the peers API, `reputation.trustedPeers`/`bannedPeers`): every shieldwall identity is
+ * Ed25519, so anything else (a base58 number, an RSA `Qm...` id) can never be a peer we meet.
+ */
+export function ed25519PeerIdProblem(text: string): string | undefined {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 128) return 'not a peer id'
+  try {
+    ed25519PublicKeyFromPeerId(text)
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
+}

@@ -44,10 +44,19 @@ export class InvalidExportNameError extends Error {
 /** Safe as an nftables table/set name and an ipset name (31 characters at most, with `-tmp` added). */
 const NAME_PATTERN = /^[a-z][a-z0-9_]{0,22}$/
 
+/** The export name rule in words, for the API's and the CLI's errors. */
+export const EXPORT_NAME_RULE =
+  'a lowercase letter, then lowercase letters, digits or _ (at most 23 characters)'
+
+/** The one check of an export name, shared by the API route and the CLI so both refuse what the exporter would. */
+export function isExportName(name: string): boolean {
+  return NAME_PATTERN.test(name)
+}
+
 function nameOf(options: ExportOptions): string {
   const name = options.name ?? DEFAULT_EXPORT_NAME
-  if (!NAME_PATTERN.test(name)) {
-    throw new InvalidExportNameError(`export name ${JSON.stringify(name)} must match ${NAME_PATTERN.source}`)
+  if (!isExportName(name)) {
+    throw new InvalidExportNameError(`export name ${JSON.stringify(name)}: ${EXPORT_NAME_RULE}`)
   }
   return name
 }

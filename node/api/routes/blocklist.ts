@@ -1,9 +1,11 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { parseIndicator } from '../../../protocol/indicator.ts'
+import { parseIp } from '../../../protocol/indicator-ip.ts'
+import { SCENARIO_PATTERN } from '../../../protocol/messages/alert.ts'
 import type { BlockEntry } from '../../blocklist/block-entry.ts'
 import { NEVER } from '../../blocklist/blocklist.ts'
-import { EXPORT_FORMATS, exportBlocklist } from '../../blocklist/exporters.ts'
+import { EXPORT_FORMATS, EXPORT_NAME_RULE, exportBlocklist, isExportName } from '../../blocklist/exporters.ts'
 import type { ShieldwallNode } from '../../shieldwall-node.ts'
 import { apiError } from '../errors.ts'
 import { doc } from '../openapi/route-doc.ts'
@@ -19,6 +21,7 @@ const cidr = z.string().transform((text, ctx) => {
 })
 
 const MAX_CHANGES = 10_000
+const SCENARIO_RULE = 'lowercase letters, digits and . _ : / -, starting with a letter or digit, at most 64'
 
 const ManualEntry = z
   .object({
@@ -30,7 +33,8 @@ const ManualEntry = z
       .max(10 * 365 * 86_400)
       .optional(),
     reason: z.string().max(500).optional(),
-    scenario: z.string().max(64).optional(),
+    // the rule of alert scenarios: this name reaches bouncers as `shieldwall/<scenario>` and dashboards as text
+    scenario: z.string().regex(SCENARIO_PATTERN, SCENARIO_RULE).optional(),
   })
   .strict()
 
@@ -48,16 +52,18 @@ export const BlocklistChanges = z
 
 const ListQuery = z.object({
   format: z.enum(['json', ...EXPORT_FORMATS]).default('json'),
-  ip: z.string().max(64).optional(),
+  /** entries covering this address; checked by the parser lookup uses, so a non-address is a 400, not `[]` */
+  ip: z
+    .string()
+    .max(64)
+    .refine((text) => parseIp(text) !== undefined, 'an IPv4 or IPv6 address')
+    .optional(),
   origin: z.enum(['local', 'community', 'manual']).optional(),
   limit: z.coerce.number().int().min(1).max(100_000).default(1000),
   /** nft/ipset: give elements a timeout so the firewall forgets them by itself */
   timeouts: z.enum(['1', 'true', '0', 'false']).optional(),
   /** nft/ipset: base name of the table and sets */
-  name: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,30}$/, 'a letter, then letters, digits, _ or - (at most 31)')
-    .optional(),
+  name: z.string().refine(isExportName, EXPORT_NAME_RULE).optional(),
 })
 
 /** An expiry as the API shows it: ISO time, or null for a block that never expires. */

@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { ed25519PeerIdProblem } from '../../../crypto/identity/peer-id.ts'
 import { peerGossipScore } from '../../p2p/gossip-scoring.ts'
 import type { ShieldwallNode } from '../../shieldwall-node.ts'
 import { apiError } from '../errors.ts'
@@ -9,9 +10,12 @@ import { jsonBody, pathParams, queryParams } from '../validate.ts'
 const PeerParam = z.object({
   id: z
     .string()
-    .min(1)
     .max(128)
-    .regex(/^[1-9A-HJ-NP-Za-km-z]+$/, 'a base58 peer id'),
+    .superRefine((id, ctx) => {
+      const problem = ed25519PeerIdProblem(id)
+      if (problem !== undefined)
+        ctx.addIssue({ code: 'custom', message: `an Ed25519 peer id (12D3KooW...): ${problem}` })
+    }),
 })
 const PinBody = z.object({ pin: z.enum(['trusted', 'banned']).nullable() }).strict()
 const ListQuery = z.object({
