@@ -105,6 +105,9 @@ describe('shieldwall export', () => {
       name: 'UsageError',
       message: expect.stringContaining('no running node and no store'),
     })
+    await expect(
+      runExport(['--format', 'nft', '--data-dir', dir, '--name', 'Foo'], io()),
+    ).rejects.toMatchObject({ name: 'UsageError', message: expect.stringContaining('--name "Foo"') })
     const url = await serve((_, res) => res.writeHead(404).end('not found'))
     await writeFile(join(dir, 'api.json'), JSON.stringify({ url, pid: process.pid, peerId: 'x' }))
     await writeFile(join(dir, 'api-token'), 'sw_secret\n', { mode: 0o600 })

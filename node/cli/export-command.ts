@@ -5,7 +5,13 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../../config/index.ts'
 import { TOKEN_FILE } from '../api/api-token.ts'
 import { readStoredEntries } from '../blocklist/blocklist.ts'
-import { EXPORT_FORMATS, exportBlocklist, type ExportFormat } from '../blocklist/exporters.ts'
+import {
+  EXPORT_FORMATS,
+  EXPORT_NAME_RULE,
+  exportBlocklist,
+  isExportName,
+  type ExportFormat,
+} from '../blocklist/exporters.ts'
 import type { ApiEndpointFile } from '../shieldwall-node.ts'
 import { openStore } from '../store/open-store.ts'
 import { UsageError } from './usage-error.ts'
@@ -96,6 +102,11 @@ export async function runExport(args: string[], io: ExportIo): Promise<void> {
   const format = values.format as ExportFormat | undefined
   if (format === undefined || !EXPORT_FORMATS.includes(format)) {
     throw new UsageError(`export: --format must be one of ${EXPORT_FORMATS.join(', ')}\n\n${EXPORT_USAGE}`)
+  }
+  if (values.name !== undefined && !isExportName(values.name)) {
+    throw new UsageError(
+      `export: --name ${JSON.stringify(values.name)}: ${EXPORT_NAME_RULE}\n\n${EXPORT_USAGE}`,
+    )
   }
   const config = loadConfig({
     file: values.config,
