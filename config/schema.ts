@@ -8,6 +8,7 @@ import { MODEL_FEATURES } from '../node/learning/federation/model-features.ts'
 import { MAX_MODEL_MESSAGE_BYTES } from '../protocol/messages/model-update.ts'
 import { multiaddr as parseMultiaddr } from '@multiformats/multiaddr'
 import { ed25519PeerIdProblem } from '../crypto/identity/peer-id.ts'
+import { MIN_API_TOKEN_LENGTH } from '../node/api/api-token.ts'
 import { HTTP_SCENARIOS } from '../node/detect/scenarios/http-scenarios.ts'
 import { SSH_SCENARIOS } from '../node/detect/scenarios/ssh-scenarios.ts'
 
@@ -91,7 +92,7 @@ export const ApiSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: int(0, 65535).default(7420),
   // secret: error messages print "[redacted]" instead of the value
-  token: z.string().min(16).meta({ secret: true }).optional(),
+  token: z.string().min(MIN_API_TOKEN_LENGTH).meta({ secret: true }).optional(),
   enabled: z.boolean().default(true),
 })
 
@@ -259,6 +260,25 @@ export const LearningSchema = z.strictObject({
       f1Margin: fraction().default(0.05),
       lossMargin: z.number().min(0).default(0.15),
       minValidation: int(1).default(20),
+      /** with too little labelled data: refuse a model that flips more than this share of recent windows' flags */
+      maxFlipShare: fraction().default(0.2),
+      /** ... or moves their scores by more than this on average */
+      maxMeanShift: fraction().default(0.35),
+      /** ... judged on at least this many recent windows (fewer: adopted provisionally) */
+      minShiftWindows: int(1).default(10),
+    })
+    .prefault({}),
+  /** model sync and fork healing follow peers by trust, never by how many identities answer */
+  sync: z
+    .strictObject({
+      /** peers asked per sync, the most trusted first */
+      maxPeers: int(1, 64).default(8),
+      /** peers trusted at least this much are trusted voices */
+      trustedThreshold: fraction().default(0.6),
+      /** all untrusted peers naming one model weigh at most this together (the Sybil bound) */
+      untrustedCap: fraction().default(0.3),
+      /** the trust-weighted support a model needs before this node follows it */
+      minSupport: z.number().positive().default(0.6),
     })
     .prefault({}),
   data: z
@@ -275,6 +295,8 @@ export const LearningSchema = z.strictObject({
       enabled: z.boolean().default(true),
       threshold: fraction().default(0.9),
       minEvents: int(1).default(5),
+      /** a model not yet validated on local data reports at most this score, kept below a ban on its own */
+      provisionalScoreCap: fraction().default(0.5),
     })
     .prefault({}),
   backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
