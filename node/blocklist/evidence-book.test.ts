@@ -4,7 +4,9 @@ import { EvidenceBook, STAND_IN_REWEIGH_MS, type StoredReport } from './evidence
 
 const NOW = 1_700_000_000_000
 
-function setup(over: { maxIndicators?: number; maxReportsPerIndicator?: number } = {}) {
+function setup(
+  over: { maxIndicators?: number; maxReportsPerIndicator?: number; minReporterSlots?: number } = {},
+) {
   const trust = new Map<string, number>()
   const applied: [string, BlockVerdict][] = []
   let now = NOW
@@ -14,6 +16,7 @@ function setup(over: { maxIndicators?: number; maxReportsPerIndicator?: number }
       maxIndicators: over.maxIndicators ?? 100,
       maxReportsPerIndicator: over.maxReportsPerIndicator ?? 8,
       maxLocalPerIndicator: 2,
+      ...(over.minReporterSlots !== undefined ? { minReporterSlots: over.minReporterSlots } : {}),
     },
     {
       apply: async (value, verdict) => {
@@ -177,5 +180,68 @@ describe('EvidenceBook', () => {
     expect(book.weigh('192.0.2.1')).toBeUndefined()
     expect(book.stats()).toMatchObject({ indicators: 0, reports: 0 })
     expect(book.forget('192.0.2.1')).toBe(false)
+  })
+
+  it('a flood of untrusted-only indicators evicts only its own kind, never a trusted voice or local evidence', async () => {
+    const { book, trust } = setup({ maxIndicators: 20 })
+    trust.set('a', 0.9).set('b', 0.9)
+    await book.addReport('192.0.2.1', report('a'))
+    await book.addLocal('192.0.2.2', { confidence: 0.3, scenario: 'x', at: NOW }, false)
+    // 40 fresh keys name 10 addresses each: 400 indicators through a book of 20
+    for (let k = 0; k < 40; k++)
+      for (let i = 0; i < 10; i++) await book.addReport(`198.51.${k}.${i}`, report(`sybil${k}`), false)
+    expect(book.stats()).toMatchObject({ trustedIndicators: 2, evictedTrustedIndicators: 0 })
+    expect(book.stats().indicators).toBeLessThanOrEqual(2 + 10)
+    expect(await book.addReport('192.0.2.1', report('b'))).toBe('block')
+    expect(book.weigh('192.0.2.1')?.reasons.join(' ')).toContain('2 trusted voices agree')
+    expect(book.weigh('192.0.2.2')).toBeDefined()
+  })
+
+  it('evicts a trusted indicator only when the book holds nothing else', async () => {
+    const { book, trust } = setup({ maxIndicators: 2 })
+    trust.set('a', 0.9)
+    await book.addReport('192.0.2.1', report('a'))
+    await book.addReport('192.0.2.2', report('s'))
+    await book.addReport('192.0.2.3', report('a'))
+    expect(book.weigh('192.0.2.2')).toBeUndefined()
+    expect(book.stats()).toMatchObject({ indicators: 2, evictedIndicators: 1, evictedTrustedIndicators: 0 })
+    await book.addReport('192.0.2.4', report('a'))
+    expect(book.weigh('192.0.2.1')).toBeUndefined()
+    expect(book.stats()).toMatchObject({ evictedTrustedIndicators: 1 })
+  })
+
+  it("bounds the slots one reporter's reports occupy by its trust, its own oldest report making room", async () => {
+    const { book, trust } = setup({ maxIndicators: 1000, minReporterSlots: 5 })
+    trust.set('a', 0.9)
+    for (let i = 0; i < 30; i++) await book.addReport(`198.51.100.${i}`, report('fresh'), false)
+    expect(book.reporterSlots('fresh')).toBe(5)
+    expect(book.stats()).toMatchObject({ indicators: 5, reports: 5, evictedOverReporterSlots: 25 })
+    // the newest five are the ones kept
+    expect(book.weigh('198.51.100.29')).toBeDefined()
+    expect(book.weigh('198.51.100.24')).toBeUndefined()
+    // a trusted reporter gets maxIndicators × REPORTER_SLOT_SHARE × trust
+    expect(book.reporterSlots('a')).toBe(225)
+    for (let i = 0; i < 30; i++) await book.addReport(`203.0.113.${i}`, report('a'), false)
+    expect(book.stats()).toMatchObject({ reports: 35, evictedOverReporterSlots: 25 })
+    // another reporter's voice on a shared indicator keeps it when the capped reporter's goes
+    await book.addReport('203.0.113.0', report('fresh'), false)
+    expect(book.stats()).toMatchObject({ indicators: 34, reports: 35, evictedOverReporterSlots: 26 })
+    // five more push fresh's report on the shared indicator out too; a's keeps the indicator
+    for (let i = 0; i < 5; i++) await book.addReport(`198.51.101.${i}`, report('fresh'), false)
+    expect(book.stats()).toMatchObject({ indicators: 35, reports: 35, evictedOverReporterSlots: 31 })
+    expect(book.weigh('203.0.113.0')).toBeDefined()
+  })
+
+  it('moves an indicator between the pools as its voices gain or lose trust', async () => {
+    const { book, trust } = setup({ maxIndicators: 4 })
+    trust.set('a', 0.9)
+    await book.addReport('192.0.2.1', report('a'))
+    expect(book.stats().trustedIndicators).toBe(1)
+    trust.set('a', 0.1)
+    await book.reporterTrustChanged('a')
+    expect(book.stats().trustedIndicators).toBe(0)
+    trust.set('a', 0.9)
+    await book.reporterTrustChanged('a')
+    expect(book.stats().trustedIndicators).toBe(1)
   })
 })

@@ -27,14 +27,37 @@ export const STAND_IN_REWEIGH_MS = 10 * 60_000
 /** how far a restated stand-in's confidence may drift (scores decay between summaries) and still be a repeat */
 export const STAND_IN_CONFIDENCE_DRIFT = 0.05
 
+/**
+ * Indicators whose every voice is below the trusted threshold may hold at most this share of the book. Identities
+ * cost nothing, so without it a flood of fresh keys naming fresh addresses pushed out the one trusted report an
+ * address had while the second was on its way (issue 15, finding 4).
+ */
+export const UNTRUSTED_INDICATOR_SHARE = 0.5
+/**
+ * The share of the book one reporter of full trust may occupy; a reporter's slots scale with its trust, so a
+ * fresh identity holds a few hundredths of this.
+ */
+export const REPORTER_SLOT_SHARE = 0.25
+/** slots any reporter may hold whatever its trust, so an honest newcomer is still heard on a few addresses */
+export const MIN_REPORTER_SLOTS = 64
+
 export interface EvidenceBookInit {
   policy: BlockPolicy
-  /** indicators with evidence kept in memory; the least recently updated is evicted first */
+  /**
+   * indicators with evidence kept in memory. When full, the least recently updated indicator with no trusted
+   * voice and no local evidence goes first; one with such evidence only when there is nothing else.
+   */
   maxIndicators: number
   /** peer reports kept per indicator (one per reporter) */
   maxReportsPerIndicator: number
   /** local detections kept per indicator */
   maxLocalPerIndicator: number
+  /** share of `maxIndicators` untrusted-only indicators may hold (`UNTRUSTED_INDICATOR_SHARE`) */
+  untrustedShare?: number
+  /** share of `maxIndicators` one reporter may hold, times its trust (`REPORTER_SLOT_SHARE`) */
+  reporterShare?: number
+  /** slots every reporter may hold (`MIN_REPORTER_SLOTS`) */
+  minReporterSlots?: number
 }
 
 export interface EvidenceBookComponents<R> {
@@ -50,8 +73,14 @@ export interface EvidenceBookComponents<R> {
 export interface EvidenceBookStats {
   indicators: number
   reports: number
+  /** indicators with a trusted voice or local evidence (the rest are untrusted-only) */
+  trustedIndicators: number
   evictedIndicators: number
+  /** of those, indicators that had a trusted voice or local evidence (only when nothing else was left) */
+  evictedTrustedIndicators: number
   evictedReports: number
+  /** reports a reporter's own newer ones pushed out when it held all the slots its trust allows */
+  evictedOverReporterSlots: number
   notAdmitted: number
   /** stand-ins that repeated a recent one and were not weighed again (`STAND_IN_REWEIGH_MS`) */
   repeatedStandIns: number
@@ -61,6 +90,8 @@ interface Book {
   local: LocalDetection[]
   /** by reporter: one voice each, its latest report */
   reports: Map<string, StoredReport>
+  /** some local evidence or a reporter at or above the trusted threshold, when last classified */
+  trusted: boolean
 }
 
 /**
@@ -68,25 +99,58 @@ interface Book {
  * hands the verdict to `apply`; `reporterTrustChanged` re-weighs every indicator a peer has spoken about, so
  * a block that rested on a peer now known to lie is reconsidered at once.
  *
- * Bounds: the least recently updated indicator goes first when `maxIndicators` is reached. When an indicator's
- * reports are full, the report of the least trusted reporter goes (the oldest among equals), so a flood of
- * fresh identities can only push out each other, never the trusted reports that matter.
+ * Bounds, all of them ordered by trust so that a flood of fresh identities can only push out each other, never
+ * the trusted reports that matter:
+ * - indicators live in two pools, each least recently updated first: those with a trusted voice or local
+ *   evidence, and the untrusted-only ones, which may hold at most `untrustedShare` of `maxIndicators`. When the
+ *   book is full an untrusted-only indicator goes first; a trusted one only when there is none left.
+ * - one reporter holds at most `max(minReporterSlots, maxIndicators × reporterShare × trust)` reports; past that
+ *   its own least recently updated report makes room for its new one.
+ * - when an indicator's reports are full, the report of the least trusted reporter goes (the oldest among
+ *   equals).
  */
 export class EvidenceBook<R> {
   readonly #init: EvidenceBookInit
   readonly #c: EvidenceBookComponents<R>
-  readonly #books = new Map<string, Book>()
-  /** peer -> indicators it has a report on */
+  /** indicators with a trusted voice or local evidence, least recently updated first */
+  readonly #trusted = new Map<string, Book>()
+  /** indicators whose every voice is untrusted, least recently updated first */
+  readonly #untrusted = new Map<string, Book>()
+  /** peer -> indicators it has a report on, least recently updated first */
   readonly #byReporter = new Map<string, Set<string>>()
+  readonly #maxUntrusted: number
+  readonly #reporterShare: number
+  readonly #minReporterSlots: number
   #reports = 0
   #evictedIndicators = 0
+  #evictedTrustedIndicators = 0
   #evictedReports = 0
+  #evictedOverReporterSlots = 0
   #notAdmitted = 0
   #repeatedStandIns = 0
 
   constructor(init: EvidenceBookInit, components: EvidenceBookComponents<R>) {
     this.#init = init
     this.#c = components
+    this.#maxUntrusted = Math.max(
+      1,
+      Math.floor(init.maxIndicators * (init.untrustedShare ?? UNTRUSTED_INDICATOR_SHARE)),
+    )
+    this.#reporterShare = init.reporterShare ?? REPORTER_SLOT_SHARE
+    this.#minReporterSlots = init.minReporterSlots ?? MIN_REPORTER_SLOTS
+  }
+
+  #get(value: string): Book | undefined {
+    return this.#trusted.get(value) ?? this.#untrusted.get(value)
+  }
+
+  /** how many reports `reporter` may hold at once */
+  reporterSlots(reporter: string): number {
+    const trust = this.#c.trustOf(reporter)
+    return Math.max(
+      this.#minReporterSlots,
+      Math.floor(this.#init.maxIndicators * this.#reporterShare * trust),
+    )
   }
 
   /** Canonical indicator, or undefined (counted) when it must not be weighed. Throws for bad text. */
@@ -99,21 +163,42 @@ export class EvidenceBook<R> {
     return parsed.canonical
   }
 
+  /** The indicator's book, made when new; `#touch` files it once the new evidence is in. */
   #book(value: string): Book {
-    let book = this.#books.get(value)
-    if (book !== undefined) {
-      // most recently updated last, so the first key is the one to evict
-      this.#books.delete(value)
-    } else {
-      book = { local: [], reports: new Map() }
-      while (this.#books.size >= this.#init.maxIndicators) this.#evictIndicator()
-    }
-    this.#books.set(value, book)
-    return book
+    return this.#get(value) ?? { local: [], reports: new Map(), trusted: false }
   }
 
-  #evictIndicator(): void {
-    const [value, book] = this.#books.entries().next().value as [string, Book]
+  #isTrusted(book: Book): boolean {
+    if (book.local.length > 0) return true
+    const t = this.#init.policy.trustedThreshold
+    for (const reporter of book.reports.keys()) if (this.#c.trustOf(reporter) >= t) return true
+    return false
+  }
+
+  /** Files the book as most recently updated in the pool its evidence puts it in, then keeps both bounds. */
+  #touch(value: string, book: Book): void {
+    this.#trusted.delete(value)
+    this.#untrusted.delete(value)
+    book.trusted = this.#isTrusted(book)
+    ;(book.trusted ? this.#trusted : this.#untrusted).set(value, book)
+    while (this.#untrusted.size > this.#maxUntrusted) this.#evictIndicator(this.#untrusted)
+    while (this.#trusted.size + this.#untrusted.size > this.#init.maxIndicators) {
+      this.#evictIndicator(this.#untrusted.size > 0 ? this.#untrusted : this.#trusted)
+    }
+  }
+
+  /** Moves the book to the other pool when its voices' trust changed, keeping its place otherwise. */
+  #reclassify(value: string, book: Book, trusted: boolean): void {
+    if (book.trusted === trusted) return
+    ;(book.trusted ? this.#trusted : this.#untrusted).delete(value)
+    book.trusted = trusted
+    ;(trusted ? this.#trusted : this.#untrusted).set(value, book)
+    while (this.#untrusted.size > this.#maxUntrusted) this.#evictIndicator(this.#untrusted)
+  }
+
+  #evictIndicator(pool: Map<string, Book>): void {
+    const [value, book] = pool.entries().next().value as [string, Book]
+    if (book.trusted) this.#evictedTrustedIndicators++
     this.#forget(value, book)
     this.#evictedIndicators++
   }
@@ -121,7 +206,8 @@ export class EvidenceBook<R> {
   #forget(value: string, book: Book): void {
     for (const reporter of book.reports.keys()) this.#unindex(reporter, value)
     this.#reports -= book.reports.size
-    this.#books.delete(value)
+    this.#trusted.delete(value)
+    this.#untrusted.delete(value)
   }
 
   #unindex(reporter: string, value: string): void {
@@ -130,8 +216,10 @@ export class EvidenceBook<R> {
     if (set?.size === 0) this.#byReporter.delete(reporter)
   }
 
-  /** Records a peer's report and re-weighs the indicator. Undefined when the indicator is not admitted. */
-  /** Records a peer's report; with `weigh` (default) the indicator is re-weighed and the verdict applied. */
+  /**
+   * Records a peer's report; with `weigh` (default) the indicator is re-weighed and the verdict applied.
+   * Undefined when the indicator is not admitted.
+   */
   async addReport(indicator: string, report: StoredReport, weigh = true): Promise<R | undefined> {
     const value = this.#admit(indicator)
     if (value === undefined) return undefined
@@ -147,16 +235,37 @@ export class EvidenceBook<R> {
         ? prior.standIn !== true || prior.at > report.at
         : prior.standIn !== true && prior.at > report.at)
     if (outranked) return weigh ? this.reevaluate(value) : undefined
+    let set = this.#byReporter.get(report.reporter)
     if (prior === undefined) {
+      if (set !== undefined) {
+        const slots = this.reporterSlots(report.reporter)
+        while (set.size >= slots) this.#evictOldestOf(report.reporter, set)
+      }
       if (book.reports.size >= this.#init.maxReportsPerIndicator) this.#evictReport(value, book)
       this.#reports++
-      let set = this.#byReporter.get(report.reporter)
       if (set === undefined) this.#byReporter.set(report.reporter, (set = new Set()))
-      set.add(value)
     }
+    // most recently updated last, so the reporter's first indicator is the one its slot cap evicts
+    set?.delete(value)
+    set?.add(value)
     book.reports.delete(report.reporter)
     book.reports.set(report.reporter, { ...report })
+    this.#touch(value, book)
     return weigh ? this.reevaluate(value) : undefined
+  }
+
+  /** Drops the reporter's least recently updated report, and its indicator when nothing else is left there. */
+  #evictOldestOf(reporter: string, set: Set<string>): void {
+    const value = set.values().next().value as string
+    set.delete(value)
+    this.#evictedOverReporterSlots++
+    const book = this.#get(value)
+    if (book === undefined || !book.reports.delete(reporter)) return
+    this.#reports--
+    if (book.local.length === 0 && book.reports.size === 0) {
+      this.#trusted.delete(value)
+      this.#untrusted.delete(value)
+    } else this.#reclassify(value, book, this.#isTrusted(book))
   }
 
   #evictReport(value: string, book: Book): void {
@@ -186,6 +295,7 @@ export class EvidenceBook<R> {
     const book = this.#book(value)
     book.local.push({ ...detection })
     if (book.local.length > this.#init.maxLocalPerIndicator) book.local.shift()
+    this.#touch(value, book)
     return weigh ? this.reevaluate(value) : undefined
   }
 
@@ -194,7 +304,7 @@ export class EvidenceBook<R> {
    * then a summary restating it adds nothing. Answers without weighing, for each entry of each summary.
    */
   hasAlertReport(indicator: string, reporter: string): boolean {
-    const report = this.#books.get(parseIndicator(indicator).canonical)?.reports.get(reporter)
+    const report = this.#get(parseIndicator(indicator).canonical)?.reports.get(reporter)
     return (
       report !== undefined &&
       report.standIn !== true &&
@@ -205,13 +315,20 @@ export class EvidenceBook<R> {
   /** The verdict on the evidence held now, without acting on it (for "why is this blocked" pages). */
   weigh(indicator: string): BlockVerdict | undefined {
     const value = parseIndicator(indicator).canonical
-    const book = this.#books.get(value)
+    const book = this.#get(value)
     if (book === undefined) return undefined
     const now = this.#c.clock()
     this.#prune(value, book, now)
-    if (!this.#books.has(value)) return undefined
+    if (this.#get(value) === undefined) return undefined
     const reports: PeerReport[] = []
-    for (const r of book.reports.values()) reports.push({ ...r, trust: this.#c.trustOf(r.reporter) })
+    let trusted = book.local.length > 0
+    for (const r of book.reports.values()) {
+      const trust = this.#c.trustOf(r.reporter)
+      if (trust >= this.#init.policy.trustedThreshold) trusted = true
+      reports.push({ ...r, trust })
+    }
+    // trust moves (reporterTrustChanged re-weighs through here): the indicator follows it to the right pool
+    this.#reclassify(value, book, trusted)
     return decideBlock({ local: book.local, reports }, this.#init.policy, now)
   }
 
@@ -238,13 +355,16 @@ export class EvidenceBook<R> {
       this.#unindex(reporter, value)
       this.#reports--
     }
-    if (book.local.length === 0 && book.reports.size === 0) this.#books.delete(value)
+    if (book.local.length === 0 && book.reports.size === 0) {
+      this.#trusted.delete(value)
+      this.#untrusted.delete(value)
+    }
   }
 
   /** Forgets everything about an indicator (e.g. after an admin unblocks it for good). */
   forget(indicator: string): boolean {
     const value = parseIndicator(indicator).canonical
-    const book = this.#books.get(value)
+    const book = this.#get(value)
     if (book === undefined) return false
     this.#forget(value, book)
     return true
@@ -252,10 +372,13 @@ export class EvidenceBook<R> {
 
   stats(): EvidenceBookStats {
     return {
-      indicators: this.#books.size,
+      indicators: this.#trusted.size + this.#untrusted.size,
+      trustedIndicators: this.#trusted.size,
       reports: this.#reports,
       evictedIndicators: this.#evictedIndicators,
+      evictedTrustedIndicators: this.#evictedTrustedIndicators,
       evictedReports: this.#evictedReports,
+      evictedOverReporterSlots: this.#evictedOverReporterSlots,
       notAdmitted: this.#notAdmitted,
       repeatedStandIns: this.#repeatedStandIns,
     }
