@@ -12,10 +12,13 @@
  * a round's model down keeps its adopted model but stays on the federation's chain (`globalHash`), so a local veto
  * does not fork it off. Sets can still differ: an update that arrives after some nodes closed (late gossip, a
  * trainer past the publish deadline, clock skew beyond the margins) leaves nodes on different global models; their
- * updates then carry base hashes the others ignore. A node heals at its next training time when most peers'
- * announces name another model, by fetching it over `/shieldwall/model-sync/1.0.0` (`sync()`, also `POST
- * /api/ml/federation/sync`). Trust weights (reputation) are local opinions; with `fedavg` they can make honest
- * nodes disagree, while the median, trimmed mean and Krum ignore weights.
+ * updates then carry base hashes the others ignore. A node heals at its next training time when the peers it trusts
+ * announce another model, by fetching it over `/shieldwall/model-sync/1.0.0` (`sync()`, also `POST
+ * /api/ml/federation/sync`). Identities are free, so neither healing nor sync counts peers: both weigh them by trust
+ * with the blocklist's Sybil rule (`sync-agreement.ts`), and a claimed round must fit the round clock. A model
+ * adopted without validating on this node's own labelled data is provisional: the model detector's findings are
+ * capped below a ban until one validates. Trust weights (reputation) are local opinions; with `fedavg` they can make
+ * honest nodes disagree, while the median, trimmed mean and Krum ignore weights.
  */
 import { randomInt } from 'node:crypto'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
@@ -70,8 +73,27 @@ import {
   type ModelVersion,
 } from '../registry/model-registry.ts'
 import { aggregateRound, type RoundAggregate, type RoundUpdate } from './aggregate-round.ts'
-import { canJudge, evaluate, gateDecision, metricsRecord, type Evaluation } from './gate.ts'
-import { ModelDetector } from './model-detector.ts'
+import {
+  DEFAULT_MAX_FLIP_SHARE,
+  DEFAULT_MAX_MEAN_SHIFT,
+  DEFAULT_MIN_SHIFT_WINDOWS,
+  MAX_SHIFT_WINDOWS,
+  canJudge,
+  evaluate,
+  gateDecision,
+  metricsRecord,
+  predictionShift,
+  type Evaluation,
+  type PredictionShift,
+} from './gate.ts'
+import { ModelDetector, PROVISIONAL_SCORE_CAP } from './model-detector.ts'
+import {
+  DEFAULT_SYNC_MIN_SUPPORT,
+  DEFAULT_SYNC_TRUSTED_THRESHOLD,
+  DEFAULT_SYNC_UNTRUSTED_CAP,
+  weighVotes,
+  type AgreementPolicy,
+} from './sync-agreement.ts'
 import {
   DEFAULT_MODEL_SYNC_REQUESTS_PER_PEER_PER_MINUTE,
   MODEL_SYNC_PROTOCOL,
@@ -114,12 +136,18 @@ export interface FederationInit {
   f1Margin: number
   lossMargin: number
   minValidation: number
+  /** without labelled validation data: the gate's limits on how much a candidate may move recent predictions */
+  maxFlipShare: number
+  maxMeanShift: number
+  minShiftWindows: number
   perClass: number
   validationFraction: number
   benignSampleRate: number
   labelDelayMs: number
   detectorThreshold: number
   detectorMinEvents: number
+  /** the highest score a finding of a model not validated on local data carries (see `ModelDetector`) */
+  provisionalScoreCap: number
   windowMs: number
   maxMessageBytes: number
   maxClockSkewMs: number
@@ -131,7 +159,19 @@ export interface FederationInit {
   syncTimeoutMs: number
   /** model-sync requests this node answers per peer per minute (see `serveModelSync`) */
   syncRequestsPerPeerPerMinute: number
+  /** peers asked (and answers taken) per sync, the most trusted first */
+  syncMaxPeers: number
+  /** sync and fork healing: who counts as trusted, what untrusted peers weigh together, what a model needs */
+  syncTrustedThreshold: number
+  syncUntrustedCap: number
+  syncMinSupport: number
 }
+
+/**
+ * Each answer is a whole model to receive and hash: a sync asks a bounded set of peers, the most trusted first, so
+ * fresh identities crowding the topic neither cost the node unbounded work nor push trusted peers out of the set.
+ */
+export const DEFAULT_SYNC_MAX_PEERS = 8
 
 export const DEFAULT_FEDERATION_INIT: FederationInit = {
   roundMs: 10 * 60_000,
@@ -159,12 +199,16 @@ export const DEFAULT_FEDERATION_INIT: FederationInit = {
   f1Margin: 0.05,
   lossMargin: 0.15,
   minValidation: 20,
+  maxFlipShare: DEFAULT_MAX_FLIP_SHARE,
+  maxMeanShift: DEFAULT_MAX_MEAN_SHIFT,
+  minShiftWindows: DEFAULT_MIN_SHIFT_WINDOWS,
   perClass: 2000,
   validationFraction: 0.2,
   benignSampleRate: 0.25,
   labelDelayMs: 5 * 60_000,
   detectorThreshold: 0.9,
   detectorMinEvents: 5,
+  provisionalScoreCap: PROVISIONAL_SCORE_CAP,
   windowMs: 60_000,
   maxMessageBytes: 256 * 1024,
   maxClockSkewMs: 30_000,
@@ -173,6 +217,10 @@ export const DEFAULT_FEDERATION_INIT: FederationInit = {
   backends: ['tensorflow', 'wasm', 'cpu'],
   syncTimeoutMs: 10_000,
   syncRequestsPerPeerPerMinute: DEFAULT_MODEL_SYNC_REQUESTS_PER_PEER_PER_MINUTE,
+  syncMaxPeers: DEFAULT_SYNC_MAX_PEERS,
+  syncTrustedThreshold: DEFAULT_SYNC_TRUSTED_THRESHOLD,
+  syncUntrustedCap: DEFAULT_SYNC_UNTRUSTED_CAP,
+  syncMinSupport: DEFAULT_SYNC_MIN_SUPPORT,
 }
 
 export interface FederationComponents {
@@ -185,7 +233,10 @@ export interface FederationComponents {
   publicKey: Uint8Array
   logger: Logger
   clock?: () => number
-  /** the node's trust in a peer, 0..1, weighing its updates; 1 for everyone unless given */
+  /**
+   * The node's trust in a peer, 0..1 (the reputation book's), weighing its updates, its answers to model sync and
+   * its announces. 1 for everyone unless given: only for simulations whose members are all honest by construction.
+   */
   trustOf?: (peerId: string) => number
 }
 
@@ -280,6 +331,16 @@ export class TrainingUnavailableError extends Error {
 }
 
 const HISTORY = 200
+const FORCED_PREFIX = 'forced by the operator'
+
+/** a stored version that passed the gate on this node's labelled data, not by the operator's force */
+function validatedHere(v: Pick<ModelVersion, 'metrics' | 'gate'>): boolean {
+  return (
+    v.metrics['eval-examples'] !== undefined &&
+    v.gate?.decision === 'accept' &&
+    !v.gate.reason.startsWith(FORCED_PREFIX)
+  )
+}
 const MAX_PEERS = 1024
 const SETTINGS_BUDGET = 'epsilon-budget'
 const SETTINGS_GLOBAL = 'global-model'
@@ -373,6 +434,7 @@ export class FederationService {
       threshold: init.detectorThreshold,
       minEvents: init.detectorMinEvents,
       windowMs: init.windowMs,
+      provisionalScoreCap: init.provisionalScoreCap,
     })
     if (features.live) {
       this.detector.onWindow((w) => {
@@ -674,9 +736,12 @@ export class FederationService {
     const judge = canJudge(validation, this.init)
     const current = judge ? this.#evaluateCurrent() : undefined
     const evaluation = judge ? evaluate(candidate, validation) : undefined
-    let gate = gateDecision(current, evaluation, this.init)
+    const shift = judge ? undefined : this.#shift(candidate)
+    let gate = gateDecision(current, evaluation, this.init, shift)
+    // validated: judged on this node's own labelled data and found not worse; only then may its findings ban alone
+    const validated = evaluation !== undefined && gate.decision === 'accept'
     if (force && gate.decision === 'reject')
-      gate = { decision: 'accept', reason: `forced by the operator; ${gate.reason}` }
+      gate = { decision: 'accept', reason: `${FORCED_PREFIX}; ${gate.reason}` }
     const now = this.#clock()
     await this.#registry.put({
       id,
@@ -696,7 +761,7 @@ export class FederationService {
     }
     const parent = parentId
     await this.#registry.adopt(id, now)
-    this.#setModel(candidate, id, round, evaluation, source)
+    this.#setModel(candidate, id, round, evaluation, source, validated)
     this.#log.info({ round, modelHash: id, source, reason: gate.reason }, 'model adopted')
     // A locally trained model saw this node's data without DP noise or a ledger entry: it never leaves the
     // node, neither announced nor served (see #answerSync).
@@ -708,6 +773,13 @@ export class FederationService {
       }
     }
     return { gate, evaluation, adopted: true }
+  }
+
+  /** how the candidate would move the scores of this node's own recent windows (live features only) */
+  #shift(candidate: MlpModel): PredictionShift | undefined {
+    if (!MODEL_FEATURE_SETS[this.init.features].live || this.#model === undefined) return undefined
+    const windows = this.detector.recentFeatures(MAX_SHIFT_WINDOWS)
+    return predictionShift(this.#model, candidate, windows, this.init.detectorThreshold)
   }
 
   /** re-evaluated every time: the validation slice changes as traffic comes in */
@@ -729,12 +801,13 @@ export class FederationService {
     round: number,
     evaluation: Evaluation | undefined,
     source: ModelSource | 'evaluation',
+    validated: boolean,
   ): void {
     this.#model = model
     this.#modelId = id
     this.#modelRound = round
     // a model on another schema cannot score live windows
-    if (MODEL_FEATURE_SETS[this.init.features].live) this.detector.setModel(model, id)
+    if (MODEL_FEATURE_SETS[this.init.features].live) this.detector.setModel(model, id, { validated })
     if (evaluation !== undefined) this.#recordPerformance(id, round, source, evaluation)
   }
 
@@ -872,6 +945,14 @@ export class FederationService {
 
   #intakeAnnounce(envelope: Envelope<ModelAnnounceBody>, peerId: string, now: number): ModelVerdict {
     const body = envelope.body
+    // a round ahead of the clock would stay "latest" and "recent" for ever
+    if (!this.#roundClock.fits(body.round, now)) {
+      return refuse(
+        'wrong_round',
+        `announces round ${body.round}, the clock is at ${this.#roundClock.position(now).round}`,
+        peerId,
+      )
+    }
     const peer = this.#peer(peerId)
     if (peer.lastAnnounce === null || body.round >= peer.lastAnnounce.round) {
       peer.lastAnnounce = { modelHash: body.modelHash, round: body.round, at: now }
@@ -960,7 +1041,7 @@ export class FederationService {
     if (current !== undefined) {
       const model = this.#modelFromWeights(current.weights)
       if (model !== undefined && modelHash(model) === current.id) {
-        this.#setModel(model, current.id, current.round, undefined, 'evaluation')
+        this.#setModel(model, current.id, current.round, undefined, 'evaluation', validatedHere(current))
         this.#global = { model, id: current.id, round: current.round }
         const globalId = await this.#settings.get(SETTINGS_GLOBAL)
         const global = globalId === undefined ? undefined : await this.#registry.get(globalId)
@@ -989,7 +1070,8 @@ export class FederationService {
       gate: { decision: 'accept', reason: 'the initial model every node derives from the same seed' },
     })
     await this.#registry.adopt(id, this.#clock())
-    this.#setModel(initial, id, round, undefined, 'initial')
+    // a random start, checked against nothing: provisional like any model not validated here
+    this.#setModel(initial, id, round, undefined, 'initial', false)
     this.#setGlobal(initial, id, round)
   }
 
@@ -1059,37 +1141,55 @@ export class FederationService {
       const model = this.#modelFromWeights(version.weights)
       if (model === undefined)
         throw new FederationMismatchError(`model ${id} does not fit the configured architecture`)
-      this.#setModel(model, version.id, version.round, undefined, 'evaluation')
+      this.#setModel(model, version.id, version.round, undefined, 'evaluation', validatedHere(version))
       return version
     })
   }
 
   /**
-   * Asks up to `maxPeers` peers on the models topic for their current model, verifies each by its hash, and
-   * adopts the one most peers hold (ties: the later round, then the lower hash) unless it is ours already. The
-   * gate still applies unless `force`.
+   * Asks up to `syncMaxPeers` peers on the models topic (the most trusted first) for their current model, drops
+   * answers whose round does not fit the round clock, verifies the rest by their hash, and weighs them by trust
+   * (`weighVotes`): the federation's model is the one trusted peers agree on, never the one most identities name. A
+   * model this node adopted itself before needs no one's word. The gate still applies unless `force`; forced in
+   * without agreement, a model changes what this node detects with but not the chain it trains on.
    */
   sync(opts: { force?: boolean; maxPeers?: number } = {}) {
     return this.#serial(() => this.#sync(opts))
   }
 
+  get #agreementPolicy(): AgreementPolicy {
+    return {
+      trustedThreshold: this.init.syncTrustedThreshold,
+      untrustedCap: this.init.syncUntrustedCap,
+      minSupport: this.init.syncMinSupport,
+    }
+  }
+
   /**
-   * A node that missed a round's updates or whose gate said no holds a model the rest no longer builds on. When
-   * most peers that announced lately agree on another model, fetch it (gated) before training on a dead base.
+   * A node that missed a round's updates or whose gate said no holds a model the rest no longer builds on. When the
+   * peers it trusts announced another model lately (weighed like sync answers, rounds that fit the clock only),
+   * fetch it (gated) before training on a dead base.
    */
   async #healFork(round: number): Promise<void> {
     if (this.#c.libp2p === undefined) return
-    const recent = [...this.#peers.values()].filter(
-      (p) => p.lastAnnounce !== null && p.lastAnnounce.round >= round - 2,
-    )
-    if (recent.length < 2) return
-    const votes = new Map<string, number>()
-    for (const p of recent)
-      votes.set(p.lastAnnounce!.modelHash, (votes.get(p.lastAnnounce!.modelHash) ?? 0) + 1)
-    const [hash, n] = [...votes.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]
-    if (hash === this.globalHash || hash === this.#modelId || n * 2 <= recent.length) return
+    const now = this.#clock()
+    const votes = []
+    for (const p of this.#peers.values()) {
+      const a = p.lastAnnounce
+      if (a === null || a.round < round - 2 || !this.#roundClock.fits(a.round, now)) continue
+      votes.push({
+        peerId: p.peerId,
+        trust: this.#trust(p.peerId),
+        modelHash: a.modelHash,
+        round: a.round,
+        value: null,
+      })
+    }
+    const { agreed, reason } = weighVotes(votes, this.#agreementPolicy)
+    if (agreed === undefined || agreed.modelHash === this.globalHash || agreed.modelHash === this.#modelId)
+      return
     this.#log.info(
-      { round, ours: this.globalHash, theirs: hash, peers: n },
+      { round, ours: this.globalHash, theirs: agreed.modelHash, reason },
       'forked from the federation; syncing',
     )
     const result = await this.#sync({})
@@ -1099,49 +1199,73 @@ export class FederationService {
   async #sync(opts: { force?: boolean; maxPeers?: number }) {
     const libp2p = this.#c.libp2p
     if (libp2p === undefined) throw new FederationNotStartedError('model sync needs libp2p')
-    const peers = this.#c.pubsub.getSubscribers(TOPICS.models).slice(0, opts.maxPeers ?? 16)
+    const now = this.#clock()
+    const limit = Math.max(1, Math.min(opts.maxPeers ?? this.init.syncMaxPeers, this.init.syncMaxPeers))
+    const peers = this.#c.pubsub
+      .getSubscribers(TOPICS.models)
+      .map((peer) => ({ peer, trust: this.#trust(peer.toString()) }))
+      .filter((p) => p.trust > 0)
+      .sort((a, b) => b.trust - a.trust)
+      .slice(0, limit)
+    let misfit = 0
     const answers = await Promise.all(
-      peers.map(async (peer) => {
+      peers.map(async ({ peer, trust }) => {
         try {
           const r = await fetchModel(libp2p, peer, {}, this.init.syncTimeoutMs)
+          // the cheap check first: a round from the future is a lie, whatever the weights hash to
+          if (!this.#roundClock.fits(r.round, now)) {
+            misfit++
+            return undefined
+          }
           const model = this.#verifySynced(r)
-          return model === undefined ? undefined : { peer: peer.toString(), response: r, model }
+          if (model === undefined) return undefined
+          return { peerId: peer.toString(), trust, modelHash: r.modelHash, round: r.round, value: model }
         } catch (err) {
           this.#log.debug({ err, peer: peer.toString() }, 'model sync from peer failed')
           return undefined
         }
       }),
     )
-    const good = answers.filter((a) => a !== undefined)
-    const votes = new Map<string, { n: number; round: number; model: MlpModel; peers: string[] }>()
-    for (const a of good) {
-      const v = votes.get(a.response.modelHash) ?? {
-        n: 0,
-        round: a.response.round,
-        model: a.model,
-        peers: [],
-      }
-      v.n++
-      v.peers.push(a.peer)
-      votes.set(a.response.modelHash, v)
-    }
-    const ranked = [...votes.entries()].sort(
-      ([ha, a], [hb, b]) => b.n - a.n || b.round - a.round || (ha < hb ? -1 : 1),
-    )
+    const votes = answers.filter((a) => a !== undefined)
+    const agreement = weighVotes(votes, this.#agreementPolicy)
     const base = {
       asked: peers.length,
-      answered: good.length,
-      candidates: ranked.map(([h, v]) => ({ modelHash: h, peers: v.n, round: v.round })),
+      answered: votes.length,
+      /** answers dropped because their round does not fit this node's round clock */
+      misfit,
+      candidates: agreement.ranked.map((c) => ({
+        modelHash: c.modelHash,
+        peers: c.peers.length,
+        trustedPeers: c.trustedVoices,
+        support: Math.round(c.support * 1000) / 1000,
+        round: c.round,
+      })),
+      agreement: agreement.reason,
     }
-    if (ranked.length === 0) return { ...base, outcome: 'no-answers' as const, modelHash: this.globalHash }
-    const [hash, best] = ranked[0]
+    if (agreement.ranked.length === 0)
+      return { ...base, outcome: 'no-answers' as const, modelHash: this.globalHash }
+    let chosen = agreement.agreed
+    let onChain = chosen !== undefined
+    if (chosen === undefined) {
+      // one this node adopted itself before (say, before a rollback) is verified by this node's own history
+      for (const c of agreement.ranked) {
+        if ((await this.#registry.get(c.modelHash))?.adoptedAt !== undefined) {
+          chosen = c
+          onChain = true
+          break
+        }
+      }
+    }
+    if (chosen === undefined && opts.force === true) chosen = agreement.ranked[0]
+    if (chosen === undefined) return { ...base, outcome: 'no-agreement' as const, modelHash: this.globalHash }
+    const hash = chosen.modelHash
     const previousGlobal = this.globalHash
-    if (hash !== previousGlobal) this.#setGlobal(best.model, hash, best.round)
+    if (onChain && hash !== previousGlobal) this.#setGlobal(chosen.value, hash, chosen.round)
     if (hash === this.#modelId) return { ...base, outcome: 'up-to-date' as const, modelHash: hash }
     const { gate, adopted } = await this.#consider(
-      best.model,
+      chosen.value,
       hash,
-      best.round,
+      chosen.round,
       'federated',
       opts.force === true,
       previousGlobal,
@@ -1219,6 +1343,8 @@ export class FederationService {
       /** the model this node detects with */
       modelHash: this.#modelId,
       modelRound: this.#modelRound,
+      /** not yet validated on this node's labelled data: its findings are capped and cannot ban on their own */
+      modelProvisional: this.detector.provisional,
       /** the federation's model this node trains on (differs when its gate turned a round down) */
       globalHash: this.globalHash,
       parameters: parameterCount(this.model.architecture),

@@ -3,6 +3,11 @@
  * worse than the current one by more than a margin, on F1 (what operators feel as missed attacks and false bans)
  * and on mean log-loss (which still moves when F1 is flat, e.g. early on). Evaluation runs in plain JavaScript,
  * one window at a time: the slice is small and the result must not depend on a tensor backend.
+ *
+ * Without enough labelled validation data the gate cannot say whether a model is better, but it can still say
+ * whether it would change what this node sees: it scores the node's own recent windows with both models and turns
+ * down a candidate that flips many of them across the detector threshold or moves their scores a lot. It never
+ * "follows whoever answered": a model adopted without local validation is provisional (see `ModelDetector`).
  */
 import type { GateDecision } from '../registry/model-registry.ts'
 import { binaryMetrics, type BinaryMetrics } from '../model/metrics.ts'
@@ -15,15 +20,75 @@ export interface GateInit {
   f1Margin: number
   /** largest rise in mean log-loss tolerated */
   lossMargin: number
-  /** with fewer validation examples (or one class missing) the node cannot judge and follows the federation */
+  /** with fewer validation examples (or one class missing) the node cannot judge on labels */
   minValidation: number
+  /** without labels: the largest share of recent windows whose flag (score >= the detector threshold) may flip */
+  maxFlipShare: number
+  /** without labels: the largest mean absolute change of the recent windows' scores */
+  maxMeanShift: number
+  /** without labels: fewer recent windows than this say nothing either; the model is then taken provisionally */
+  minShiftWindows: number
 }
+
+/**
+ * The seeded initial model scores ordinary windows around 0.2 and a trained one moves most of them by well under
+ * 0.3; a model that calls everything an attack (every weight 0.5: issue 15) moves them by ~0.8 and flips all of
+ * them. A fifth of the windows flipping is more than a round of honest learning does to mostly benign traffic.
+ */
+export const DEFAULT_MAX_FLIP_SHARE = 0.2
+export const DEFAULT_MAX_MEAN_SHIFT = 0.35
+export const DEFAULT_MIN_SHIFT_WINDOWS = 10
+/** recent windows scored per judgement: enough to see a shift, bounded so a gate costs little */
+export const MAX_SHIFT_WINDOWS = 500
 
 /**
  * Margins wide enough for honest noise (a DP-noised first round from a random start can raise a few hundred
  * examples' log-loss by ~0.1) and narrow enough for harm (a poisoned aggregate raises it by 0.5 and more).
  */
-export const DEFAULT_GATE_INIT: GateInit = { f1Margin: 0.05, lossMargin: 0.15, minValidation: 20 }
+export const DEFAULT_GATE_INIT: GateInit = {
+  f1Margin: 0.05,
+  lossMargin: 0.15,
+  minValidation: 20,
+  maxFlipShare: DEFAULT_MAX_FLIP_SHARE,
+  maxMeanShift: DEFAULT_MAX_MEAN_SHIFT,
+  minShiftWindows: DEFAULT_MIN_SHIFT_WINDOWS,
+}
+
+/** How a candidate would change the scores of the node's own recent windows, compared with the current model. */
+export interface PredictionShift {
+  n: number
+  /** windows whose flag (score >= threshold) differs between the two models */
+  flipped: number
+  /** of which newly flagged by the candidate */
+  newlyFlagged: number
+  /** mean |candidate score - current score| */
+  meanShift: number
+}
+
+export function predictionShift(
+  current: MlpModel,
+  candidate: MlpModel,
+  windows: readonly ArrayLike<number>[],
+  threshold: number,
+): PredictionShift {
+  let flipped = 0
+  let newlyFlagged = 0
+  let total = 0
+  const n = Math.min(windows.length, MAX_SHIFT_WINDOWS)
+  for (let i = 0; i < n; i++) {
+    const a = predictOne(current, windows[i])
+    const b = predictOne(candidate, windows[i])
+    const shift = Number.isFinite(a) && Number.isFinite(b) ? Math.abs(b - a) : 1
+    total += shift
+    const flagA = a >= threshold
+    const flagB = !(b < threshold) // a non-finite score is as bad as a flag
+    if (flagA !== flagB) {
+      flipped++
+      if (flagB) newlyFlagged++
+    }
+  }
+  return { n, flipped, newlyFlagged, meanShift: n > 0 ? total / n : 0 }
+}
 
 export interface Evaluation extends BinaryMetrics {
   /** mean binary cross-entropy */
@@ -56,11 +121,26 @@ export function gateDecision(
   current: Evaluation | undefined,
   candidate: Evaluation | undefined,
   init: GateInit,
+  shift?: PredictionShift,
 ): GateDecision {
   if (current === undefined || candidate === undefined) {
+    const noLabels = `too little validation data to judge (need ${init.minValidation} with both classes)`
+    if (shift === undefined || shift.n < init.minShiftWindows) {
+      return {
+        decision: 'accept',
+        reason: `${noLabels} and ${shift?.n ?? 0} recent windows (need ${init.minShiftWindows}) to compare: adopted provisionally, its findings cannot ban on their own until it validates on this node's data`,
+      }
+    }
+    const moved = `${shift.flipped} of ${shift.n} recent windows change their flag (${shift.newlyFlagged} newly flagged), mean score change ${shift.meanShift.toFixed(3)}`
+    if (shift.flipped > init.maxFlipShare * shift.n || !(shift.meanShift <= init.maxMeanShift)) {
+      return {
+        decision: 'reject',
+        reason: `${noLabels}, and it would change this node's predictions sharply: ${moved} (at most ${init.maxFlipShare} of them and ${init.maxMeanShift})`,
+      }
+    }
     return {
       decision: 'accept',
-      reason: `too little validation data to judge (need ${init.minValidation} with both classes): following the federation`,
+      reason: `${noLabels}; predictions on recent traffic barely move (${moved}): adopted provisionally, its findings cannot ban on their own until it validates on this node's data`,
     }
   }
   const f = (v: number) => v.toFixed(3)

@@ -1,5 +1,7 @@
 import type { ShieldwallConfig } from '../../../config/index.ts'
+import { DECISION_THRESHOLD, DETECTOR_WEIGHTS } from '../../detect/ensemble.ts'
 import type { TensorflowBackend } from '../backend.ts'
+import { provisionalCap } from './model-detector.ts'
 import type { FederationInit } from './federation-service.ts'
 
 export type LearningConfig = ShieldwallConfig['learning']
@@ -12,9 +14,14 @@ const BACKENDS: Record<LearningConfig['backend'], TensorflowBackend[]> = {
 }
 
 /** The `learning:` config section as the federation service's init. */
+/**
+ * `decisionThreshold` is the ensemble's (`detect.threshold`): the provisional cap is lowered with it so that a
+ * model not validated here can never ban on its own.
+ */
 export function federationInitFromConfig(
   c: LearningConfig,
   maxClockSkewMs?: number,
+  decisionThreshold: number = DECISION_THRESHOLD,
 ): Partial<FederationInit> {
   return {
     roundMs: c.roundMs,
@@ -42,12 +49,24 @@ export function federationInitFromConfig(
     f1Margin: c.gate.f1Margin,
     lossMargin: c.gate.lossMargin,
     minValidation: c.gate.minValidation,
+    maxFlipShare: c.gate.maxFlipShare,
+    maxMeanShift: c.gate.maxMeanShift,
+    minShiftWindows: c.gate.minShiftWindows,
+    syncMaxPeers: c.sync.maxPeers,
+    syncTrustedThreshold: c.sync.trustedThreshold,
+    syncUntrustedCap: c.sync.untrustedCap,
+    syncMinSupport: c.sync.minSupport,
     perClass: c.data.perClass,
     validationFraction: c.data.validationFraction,
     benignSampleRate: c.data.benignSampleRate,
     labelDelayMs: c.data.labelDelaySeconds * 1000,
     detectorThreshold: c.detector.threshold,
     detectorMinEvents: c.detector.minEvents,
+    provisionalScoreCap: provisionalCap(
+      c.detector.provisionalScoreCap,
+      decisionThreshold,
+      DETECTOR_WEIGHTS.model ?? 0.5,
+    ),
     maxMessageBytes: c.maxMessageBytes,
     maxClockSkewMs,
     backends: BACKENDS[c.backend],

@@ -3,6 +3,12 @@
  * schema), scores each closed window with the adopted model and reports the ones at or above `threshold` as
  * `ml-anomaly`, explained by the features that pushed the score up most (occlusion, `explainOcclusion`). Every
  * closed window also goes to `onWindow`, which is how the node's own traffic becomes training data.
+ *
+ * A model that has not been validated on this node's own labelled data (the seeded initial model, or one adopted
+ * while the gate had too little data to judge it) is provisional: its findings are still reported, so they can
+ * corroborate another detector, but their score is capped at `provisionalScoreCap`, which the node sets below what
+ * the ensemble needs to ban on the model's word alone. Otherwise a model pushed by peers could ban on its own
+ * before anything local ever checked it (issue 15: a poisoned model banned every visitor).
  */
 import type { SecurityEvent } from '../../ingest/event.ts'
 import type { Detector, Finding } from '../../detect/detector.ts'
@@ -12,6 +18,22 @@ import { WindowAggregator, type ClosedWindow } from '../../detect/features/windo
 import { explainOcclusion, type FeatureContribution } from '../model/explain.ts'
 import type { MlpModel } from '../model/mlp.ts'
 import { predictOne } from '../model/mlp-predict.ts'
+
+/**
+ * With the ensemble's weight for the model (0.7) and decision threshold (0.7), 0.5 adds 0.35: half of what a ban
+ * needs, so a provisional model's finding decides only with another detector behind it. The node lowers it
+ * further when the operator lowers `detect.threshold` (`provisionalCap`).
+ */
+export const PROVISIONAL_SCORE_CAP = 0.5
+
+/**
+ * The cap that keeps a provisional model's finding alone at most half of the ensemble's decision threshold, given
+ * the model's ensemble weight; never above `configured`.
+ */
+export function provisionalCap(configured: number, decisionThreshold: number, modelWeight: number): number {
+  const half = modelWeight > 0 ? (0.5 * decisionThreshold) / modelWeight : 1
+  return Math.max(0, Math.min(configured, half, 1))
+}
 
 export interface ModelDetectorInit {
   windowMs: number
@@ -24,6 +46,8 @@ export interface ModelDetectorInit {
   topFeatures: number
   /** addresses whose latest closed window is kept for `POST /api/ml/predict {ip}` */
   recentWindows: number
+  /** the highest score a finding of a model not yet validated on local data may carry */
+  provisionalScoreCap: number
 }
 
 export const DEFAULT_MODEL_DETECTOR_INIT: ModelDetectorInit = {
@@ -33,6 +57,7 @@ export const DEFAULT_MODEL_DETECTOR_INIT: ModelDetectorInit = {
   threshold: 0.9,
   topFeatures: 3,
   recentWindows: 10_000,
+  provisionalScoreCap: PROVISIONAL_SCORE_CAP,
 }
 
 export const MODEL_SCENARIO = 'ml-anomaly'
@@ -60,6 +85,7 @@ export class ModelDetector implements Detector {
   readonly #recent: BoundedLru<string, RecentWindow>
   #model: MlpModel | undefined
   #modelId = ''
+  #validated = false
   #onWindow: ((w: ClosedWindow) => void) | undefined
   #scored = 0
   #flagged = 0
@@ -71,10 +97,25 @@ export class ModelDetector implements Detector {
     this.#recent = new BoundedLru(this.init.recentWindows)
   }
 
-  /** the model to score with (undefined: only collect windows); `id` is its hash, shown in reasons */
-  setModel(model: MlpModel | undefined, id = ''): void {
+  /**
+   * The model to score with (undefined: only collect windows); `id` is its hash, shown in reasons. `validated`:
+   * it passed the gate on this node's own labelled data; until then its findings are capped.
+   */
+  setModel(model: MlpModel | undefined, id = '', opts: { validated?: boolean } = {}): void {
     this.#model = model
     this.#modelId = id
+    this.#validated = opts.validated === true
+  }
+
+  /** whether the current model's findings are capped (not validated on local data) */
+  get provisional(): boolean {
+    return !this.#validated
+  }
+
+  /** the features of the most recent closed windows, newest last (at most `limit`): what the gate compares on */
+  recentFeatures(limit: number): Float32Array[] {
+    const all = [...this.#recent.values()]
+    return all.slice(Math.max(0, all.length - limit)).map((w) => w.features)
   }
 
   /** every closed window, scored or not (training data); one listener */
@@ -130,15 +171,24 @@ export class ModelDetector implements Detector {
     const score = predictOne(model, w.features)
     if (score < this.init.threshold) return undefined
     this.#flagged++
+    const reasons = modelReasons(model, this.#modelId, w, score, this.init)
+    const cap = this.init.provisionalScoreCap
+    if (!this.#validated && score > cap) {
+      reasons.splice(
+        1,
+        0,
+        `the model is not yet validated on this node's data: confidence capped at ${cap.toFixed(2)}, another detector must agree before a ban`,
+      )
+    }
     return {
       detector: this.name,
       scenario: MODEL_SCENARIO,
       ip: w.ip,
-      score,
+      score: this.#validated ? score : Math.min(score, cap),
       events: w.events,
       first: w.start,
       last: w.last,
-      reasons: modelReasons(model, this.#modelId, w, score, this.init),
+      reasons,
     }
   }
 }

@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest'
-import { RoundClock, nextRoundEvent, roundAt, type RoundEvent } from './round-clock.ts'
+import { RoundClock, nextRoundEvent, roundAt, roundFits, type RoundEvent } from './round-clock.ts'
 
 const init = { roundMs: 1000, epochMs: 0, trainFraction: 0.1, closeFraction: 0.8 }
 
 describe('round clock', () => {
+  it('takes a claimed round only if it fits the clock: past rounds, the current one, one ahead for skew', () => {
+    // at 5300 the clock is in round 5
+    expect(roundFits(init, 0, 5300)).toBe(true)
+    expect(roundFits(init, 5, 5300)).toBe(true)
+    expect(roundFits(init, 6, 5300)).toBe(true)
+    expect(roundFits(init, 7, 5300)).toBe(false)
+    // the claim of the poisoned model sync (issue 15)
+    expect(roundFits(init, 1e12, 5300)).toBe(false)
+    expect(roundFits(init, -1, 5300)).toBe(false)
+    expect(roundFits(init, 2.5, 5300)).toBe(false)
+    expect(roundFits(init, Number.MAX_SAFE_INTEGER + 2, 5300)).toBe(false)
+    expect(new RoundClock(init, () => 5300).fits(6)).toBe(true)
+    expect(new RoundClock(init, () => 5300).fits(7)).toBe(false)
+  })
+
   it('derives round and phase from the clock alone', () => {
     expect(roundAt(init, 0)).toMatchObject({
       round: 0,

@@ -73,6 +73,23 @@ export function roundAt(init: RoundClockInit, now: number): RoundPosition {
   return { round, phase, start, trainAt, publishBy, closeAt, end }
 }
 
+/**
+ * Rounds a claim may run ahead of this node's clock: a peer whose clock is a little fast may already be one round
+ * on. Anything further is a claim no honest peer can make, and a huge claimed round would otherwise win every
+ * "later round first" tie and outlive every "recent announce" window.
+ */
+export const ROUND_CLAIM_SLACK = 1
+
+/** Whether a round a peer claims (a synced model's, an announce's) fits this node's round clock at `now`. Pure. */
+export function roundFits(
+  init: RoundClockInit,
+  claimed: number,
+  now: number,
+  slack: number = ROUND_CLAIM_SLACK,
+): boolean {
+  return Number.isSafeInteger(claimed) && claimed >= 0 && claimed <= roundAt(init, now).round + slack
+}
+
 export type RoundEvent = { kind: 'train' | 'close'; round: number; at: number }
 
 /** The next train or close event strictly after `after` (ms). */
@@ -103,6 +120,11 @@ export class RoundClock {
 
   position(now: number = this.#clock()): RoundPosition {
     return roundAt(this.init, now)
+  }
+
+  /** whether a peer's claimed round fits this clock now (see `roundFits`) */
+  fits(claimed: number, now: number = this.#clock()): boolean {
+    return roundFits(this.init, claimed, now)
   }
 
   start(onEvent: (event: RoundEvent) => Promise<void> | void): void {
