@@ -416,8 +416,13 @@ export class ShieldwallNode {
     const { config } = this
     if (!config.learning.enabled) return
     const identity = this.#need(this.#identity, 'identity')
+    const book = this.#need(this.#reputation, 'reputation')
     this.#learning = federation(
-      federationInitFromConfig(config.learning, config.alerts.maxClockSkewSeconds * 1000),
+      federationInitFromConfig(
+        config.learning,
+        config.alerts.maxClockSkewSeconds * 1000,
+        config.detect.threshold,
+      ),
     )({
       pubsub: this.host.services.pubsub,
       libp2p: this.host,
@@ -427,6 +432,8 @@ export class ShieldwallNode {
       publicKey: identity.publicKey,
       logger: this.log,
       clock: this.#clock,
+      // model sync, fork healing and update weights follow trust, not how many identities speak (issue 15)
+      trustOf: (peer) => book.trust(peer),
     })
     await this.#learning.start()
   }
