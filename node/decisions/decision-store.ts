@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Decision } from '../detect/ensemble.ts'
-import { sortableNumber, type Store } from '../store/open-store.ts'
+import { sortableNumber, type Store, type StoreBatchOp } from '../store/open-store.ts'
 
 /** A local decision as kept on disk and shown to admins. */
 export interface StoredDecision extends Decision {
@@ -18,20 +18,37 @@ export interface DecisionPage {
 
 const SEP = '!'
 
+export interface PutOptions {
+  /**
+   * Marks each decision "alert pending" in the same batch: after a crash every stored decision either has its
+   * alert linked or is still marked, and start-up publishes what is marked.
+   */
+  alertPending?: boolean
+  /** other writes that must land with the decisions or not at all (the follower's offset for these lines) */
+  also?: StoreBatchOp[]
+}
+
+function keyOf(d: Pick<StoredDecision, 'decidedAt' | 'id'>): string {
+  return sortableNumber(d.decidedAt) + SEP + d.id
+}
+
 /**
  * This node's own decisions (ban this address, for this long, because), newest first, plus per-address offence
- * counts so repeat offenders keep getting longer bans across restarts. One batch per decision.
+ * counts so repeat offenders keep getting longer bans across restarts, plus the decisions whose alert is not
+ * stored yet (sublevel `decisions-pending`). Decisions written together are one batch.
  */
 export class DecisionStore {
   readonly #db: Store
   readonly #byTime
   readonly #byIp
+  readonly #pending
   #count = 0
 
   constructor(db: Store) {
     this.#db = db
     this.#byTime = db.sublevel<string, string>('decisions', { valueEncoding: 'utf8' })
     this.#byIp = db.sublevel<string, string>('decisions-by-ip', { valueEncoding: 'utf8' })
+    this.#pending = db.sublevel<string, string>('decisions-pending', { valueEncoding: 'utf8' })
   }
 
   async open(): Promise<void> {
@@ -47,24 +64,71 @@ export class DecisionStore {
   async put(decision: Decision, origin: StoredDecision['origin'], alertId?: string): Promise<StoredDecision> {
     const id = randomBytes(8).toString('hex')
     const stored: StoredDecision = { ...decision, id, origin, ...(alertId !== undefined ? { alertId } : {}) }
-    const key = sortableNumber(decision.decidedAt) + SEP + id
-    await this.#db.batch([
-      { type: 'put', sublevel: this.#byTime, key, value: JSON.stringify(stored) },
-      {
-        type: 'put',
-        sublevel: this.#byIp,
-        key: decision.ip,
-        value: JSON.stringify({ key, offences: decision.offence }),
-      },
-    ])
+    await this.#db.batch(this.#ops(stored, false))
     this.#count++
     return stored
   }
 
-  /** Links a decision to the alert published for it (the alert is signed after the decision exists). */
+  /** Several decisions, their pending marks and the caller's own writes in one atomic batch. */
+  async putAll(
+    decisions: readonly Decision[],
+    origin: StoredDecision['origin'],
+    opts: PutOptions = {},
+  ): Promise<StoredDecision[]> {
+    const stored = decisions.map((d): StoredDecision => ({
+      ...d,
+      id: randomBytes(8).toString('hex'),
+      origin,
+    }))
+    const ops = stored.flatMap((d) => this.#ops(d, opts.alertPending === true))
+    await this.#db.batch(opts.also === undefined ? ops : [...ops, ...opts.also])
+    this.#count += stored.length
+    return stored
+  }
+
+  #ops(stored: StoredDecision, pending: boolean): StoreBatchOp[] {
+    const key = keyOf(stored)
+    const ops: StoreBatchOp[] = [
+      { type: 'put', sublevel: this.#byTime, key, value: JSON.stringify(stored) },
+      {
+        type: 'put',
+        sublevel: this.#byIp,
+        key: stored.ip,
+        value: JSON.stringify({ key, offences: stored.offence }),
+      },
+    ]
+    if (pending) ops.push({ type: 'put', sublevel: this.#pending, key, value: stored.ip })
+    return ops
+  }
+
+  /**
+   * Links a decision to the alert published for it (the alert is signed after the decision exists) and clears
+   * its pending mark, in one batch.
+   */
   async attachAlert(decision: StoredDecision, alertId: string): Promise<void> {
-    const key = sortableNumber(decision.decidedAt) + SEP + decision.id
-    await this.#byTime.put(key, JSON.stringify({ ...decision, alertId }))
+    const key = keyOf(decision)
+    await this.#db.batch([
+      { type: 'put', sublevel: this.#byTime, key, value: JSON.stringify({ ...decision, alertId }) },
+      { type: 'del', sublevel: this.#pending, key },
+    ])
+  }
+
+  /** Gives up on a decision's alert (it expired, or it can never be published): no retry at the next start. */
+  async clearPending(decision: StoredDecision): Promise<void> {
+    await this.#pending.del(keyOf(decision))
+  }
+
+  /** Decisions marked "alert pending", oldest first. */
+  async *pendingAlerts(): AsyncGenerator<StoredDecision> {
+    for await (const key of this.#pending.keys()) {
+      const raw = await this.#byTime.get(key)
+      if (raw === undefined) {
+        // its record is gone (it cannot be without its mark, but a mark alone must not stick forever)
+        await this.#pending.del(key)
+        continue
+      }
+      yield JSON.parse(raw) as StoredDecision
+    }
   }
 
   async latestFor(ip: string): Promise<(StoredDecision & { offences: number }) | undefined> {

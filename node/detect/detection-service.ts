@@ -1,5 +1,6 @@
 import type { ShieldwallConfig } from '../../config/index.ts'
-import type { AlertService } from '../alerts/alert-service.ts'
+import type { AlertInput, AlertService } from '../alerts/alert-service.ts'
+import type { AlertStore } from '../alerts/alert-store.ts'
 import type { DecisionStore, StoredDecision } from '../decisions/decision-store.ts'
 import type { SecurityEvent } from '../ingest/event.ts'
 import { fileFollower, type FileFollower } from '../ingest/follow/file-follower.ts'
@@ -7,6 +8,7 @@ import type { OffsetStore } from '../ingest/follow/offset-store.ts'
 import { UNPARSED, type LineParser } from '../ingest/parsers/index.ts'
 import { createSourceParser } from '../ingest/source-parser.ts'
 import type { Logger } from '../logging/logger.ts'
+import type { StoreBatchOp } from '../store/open-store.ts'
 import type { DetectionEngine } from './detection-engine.ts'
 import type { Finding } from './detector.ts'
 import type { Decision } from './ensemble.ts'
@@ -38,7 +40,12 @@ export interface DetectionServiceInit {
 export interface DetectionServiceComponents {
   engine: DetectionEngine
   decisions: DecisionStore
-  alerts: AlertService
+  alerts: Pick<AlertService, 'publish'>
+  /**
+   * This node's alerts, read at start-up: a decision still marked "alert pending" whose alert was in fact
+   * stored just before a crash gets that alert linked instead of a second one.
+   */
+  alertStore?: Pick<AlertStore, 'list'>
   offsets: OffsetStore
   logger: Logger
   clock?: () => number
@@ -54,6 +61,27 @@ type SightingListener = (sighting: Finding) => void
 
 /** sighting alerts live this long: long enough for slow distributed attacks, short enough to age out */
 const SIGHTING_TTL_SECONDS = 3600
+
+/**
+ * How many of the newest stored alerts start-up looks through for the alert of a pending decision. Alerts are
+ * published one at a time, so only the decision being published when the node died can have one, and it is
+ * among the last few the node stored before dying.
+ */
+const PENDING_ALERT_SCAN = 10_000
+
+/** Errors that publishing the same decision again would meet again: its pending mark is dropped. */
+const PERMANENT_PUBLISH_ERRORS: ReadonlySet<string> = new Set(['AlertPublishError', 'ZodError'])
+
+/** this node's alerts by `${indicator} ${scenario}`, oldest first */
+type LocalAlerts = Map<string, { id: string; createdAt: number }[]>
+
+/** Decisions written together, and their announcement (alert published, listeners told). */
+interface DecisionBatch {
+  /** resolves once the decisions (and any writes committed with them) are on disk; rejects if they are not */
+  durable: Promise<StoredDecision[]>
+  /** resolves once their alerts are published and listeners told; never rejects (empty on failure) */
+  done: Promise<StoredDecision[]>
+}
 
 const DEFAULTS: DetectionServiceInit = {
   sources: [],
@@ -97,9 +125,12 @@ export class DetectionService {
     )) {
       this.#c.engine.ensemble.setOffences(ip, offences)
     }
+    // before any new decision, so alerts keep the order of their decisions
+    await this.#publishPending()
     for (const source of this.#init.sources) await this.#follow(source)
     this.#tick = setInterval(() => {
-      for (const d of this.#c.engine.tick(this.#clock())) this.#decide(d, undefined)
+      const decided = this.#c.engine.tick(this.#clock())
+      if (decided.length > 0) void this.#decideAll(decided, undefined)
     }, this.#init.tickMs).unref()
   }
 
@@ -128,7 +159,8 @@ export class DetectionService {
       offsets: this.#c.offsets,
       logger: this.#log.child({ source: source.path }),
     })
-    await follower.start((lines) => {
+    const offsets = this.#c.offsets
+    await follower.start(async (lines, meta) => {
       if (parser === undefined) {
         try {
           // `auto` is decided on the first lines we actually see, so a file that does not exist yet is fine.
@@ -147,6 +179,7 @@ export class DetectionService {
         }
       }
       const ctx = { now: this.#clock() }
+      const decided: Decision[] = []
       for (const line of lines) {
         stats.lines++
         const r = parser.parse(line, ctx)
@@ -159,71 +192,178 @@ export class DetectionService {
         const d = this.#c.engine.observe(r)
         if (d !== undefined) {
           stats.decisions++
-          this.#decide(d, source.path)
+          decided.push(d)
         }
       }
+      // The follower stores the offset once this resolves, and a restart reads on from there: so resolve only
+      // when what these lines caused is on disk. Their decisions, each marked "alert pending", go in one batch
+      // with the offset itself, so a crash leaves both or neither (re-read lines decide again, once); the
+      // sightings they raised are published first, being earlier on the chain.
+      if (decided.length === 0) return void (await this.#chain)
+      const also = offsets.putOp !== undefined ? [offsets.putOp(meta.path, meta.record)] : []
+      await this.#decideAll(decided, source.path, also).durable
     })
     this.#followers.push({ follower, stats })
   }
 
-  /** Events pushed by a service through the API, already structured and validated. */
-  ingest(events: SecurityEvent[]): StoredDecision[] | Promise<StoredDecision[]> {
-    const pending: Promise<StoredDecision | undefined>[] = []
+  /**
+   * Events pushed by a service through the API, already structured and validated. Resolves with their
+   * decisions once those are stored and announced (empty if they could not be stored).
+   */
+  ingest(events: SecurityEvent[]): Promise<StoredDecision[]> {
+    const decided: Decision[] = []
     for (const e of events) {
       this.#apiStats.events++
       const d = this.#c.engine.observe(e)
       if (d !== undefined) {
         this.#apiStats.decisions++
-        pending.push(this.#decide(d, 'api'))
+        decided.push(d)
       }
     }
-    return Promise.all(pending).then((all) => all.filter((d): d is StoredDecision => d !== undefined))
+    return decided.length === 0 ? Promise.resolve([]) : this.#decideAll(decided, 'api').done
   }
 
-  #decide(decision: Decision, source: string | undefined): Promise<StoredDecision | undefined> {
-    const result = this.#chain.then(async () => {
+  /**
+   * Stores decisions in one batch (with `also`), each marked "alert pending" when alerts are published, then
+   * publishes their alerts one by one, clearing each mark as its alert is linked, and tells the listeners.
+   * Everything runs on one chain, so offence counts and alert order follow decision order.
+   */
+  #decideAll(decisions: Decision[], source: string | undefined, also: StoreBatchOp[] = []): DecisionBatch {
+    const durable = this.#chain.then(async () => {
       // Bans run on the wall clock, whatever time the log lines said (a replayed backlog bans from now).
       const now = this.#clock()
-      const live: Decision = { ...decision, decidedAt: now, expiresAt: now + decision.durationSeconds * 1000 }
-      const stored = await this.#c.decisions.put(live, 'local')
-      this.#log.info(
-        {
-          ip: live.ip,
-          scenario: live.scenario,
-          confidence: live.confidence,
-          seconds: live.durationSeconds,
-          source,
-          reasons: live.reasons,
-        },
-        'decision',
-      )
-      if (this.#init.publishAlerts) {
-        try {
-          const alert = await this.#c.alerts.publish({
-            indicator: live.ip,
-            scenario: live.scenario,
-            severity: live.severity,
-            confidence: live.confidence,
-            events: Math.max(1, live.events),
-            windowSeconds: Math.min(
-              MAX_WINDOW_SECONDS,
-              Math.max(0, Math.round((live.last - live.first) / 1000)),
-            ),
-            firstSeen: Math.min(live.first, now),
-            lastSeen: Math.min(live.last, now),
-            ttlSeconds: live.durationSeconds,
-          })
-          stored.alertId = alert.id
-          await this.#c.decisions.attachAlert(stored, alert.id)
-        } catch (err) {
-          this.#log.error({ err, ip: live.ip }, 'decision stored but its alert could not be published')
-        }
+      const live = decisions.map((d): Decision => ({
+        ...d,
+        decidedAt: now,
+        expiresAt: now + d.durationSeconds * 1000,
+      }))
+      const stored = await this.#c.decisions.putAll(live, 'local', {
+        alertPending: this.#init.publishAlerts,
+        also,
+      })
+      for (const d of stored) {
+        this.#log.info(
+          {
+            ip: d.ip,
+            scenario: d.scenario,
+            confidence: d.confidence,
+            seconds: d.durationSeconds,
+            source,
+            reasons: d.reasons,
+          },
+          'decision',
+        )
       }
-      for (const listener of this.#listeners) listener(stored)
       return stored
     })
-    this.#chain = result.catch((err) => this.#log.error({ err }, 'storing a decision failed'))
-    return result.catch(() => undefined)
+    // whoever waits on `done` alone must not see an unhandled rejection here
+    durable.catch(() => undefined)
+    const done = durable.then(async (stored) => {
+      for (const d of stored) await this.#announce(d)
+      return stored
+    })
+    this.#chain = done.catch((err) => this.#log.error({ err, source }, 'storing decisions failed'))
+    return { durable, done: done.catch(() => []) }
+  }
+
+  /** Publishes a stored decision's alert and links it; on failure the decision stays marked for the next start. */
+  async #announce(d: StoredDecision): Promise<void> {
+    if (this.#init.publishAlerts) {
+      try {
+        const alert = await this.#c.alerts.publish(alertOf(d, this.#clock()))
+        d.alertId = alert.id
+        await this.#c.decisions.attachAlert(d, alert.id)
+      } catch (err) {
+        if (PERMANENT_PUBLISH_ERRORS.has((err as Error).name)) {
+          this.#log.error({ err, ip: d.ip }, 'decision stored but its alert can never be published')
+          await this.#c.decisions.clearPending(d).catch(() => undefined)
+        } else {
+          this.#log.error({ err, ip: d.ip }, 'decision stored, its alert will be published at the next start')
+        }
+      }
+    }
+    this.#tell(d)
+  }
+
+  #tell(d: StoredDecision): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(d)
+      } catch (err) {
+        this.#log.error({ err }, 'decision listener failed')
+      }
+    }
+  }
+
+  /**
+   * Start-up: every stored decision still marked "alert pending" (the node died between storing it and
+   * linking its alert, or publishing failed) gets its alert now. One whose alert was stored before the death
+   * (found among the newest local alerts: same address and scenario, signed at or after the decision) is
+   * linked to it rather than announced twice; one whose ban is over is let go.
+   */
+  async #publishPending(): Promise<void> {
+    const pending: StoredDecision[] = []
+    for await (const d of this.#c.decisions.pendingAlerts()) pending.push(d)
+    if (pending.length === 0) return
+    const now = this.#clock()
+    const live: StoredDecision[] = []
+    for (const d of pending) {
+      if (d.expiresAt > now && this.#init.publishAlerts) live.push(d)
+      else await this.#c.decisions.clearPending(d)
+    }
+    const stored: LocalAlerts =
+      live.length === 0 ? new Map() : await this.#localAlertsSince(Math.min(...live.map((d) => d.decidedAt)))
+    let linked = 0
+    // Nothing else is on the decision chain yet: following and ticks start after this.
+    for (const d of live) {
+      const candidates = stored.get(`${d.ip} ${d.scenario}`) ?? []
+      const i = candidates.findIndex((a) => a.createdAt >= d.decidedAt)
+      if (i === -1) {
+        await this.#announce(d)
+        continue
+      }
+      const [alert] = candidates.splice(i, 1)
+      try {
+        await this.#c.decisions.attachAlert(d, alert!.id)
+        d.alertId = alert!.id
+        linked++
+      } catch (err) {
+        this.#log.error({ err, ip: d.ip }, 'could not link a decision to its alert')
+      }
+      this.#tell(d)
+    }
+    this.#log.info(
+      {
+        pending: pending.length,
+        published: live.length - linked,
+        linked,
+        expired: pending.length - live.length,
+      },
+      'alerts of decisions stored before the last stop',
+    )
+  }
+
+  /** This node's own alerts stored at or after `since`, by address and scenario, oldest first. */
+  async #localAlertsSince(since: number): Promise<LocalAlerts> {
+    const found: LocalAlerts = new Map()
+    if (this.#c.alertStore === undefined) return found
+    let cursor: string | undefined
+    let scanned = 0
+    scan: while (scanned < PENDING_ALERT_SCAN) {
+      const page = await this.#c.alertStore.list({ limit: 500, ...(cursor !== undefined ? { cursor } : {}) })
+      for (const a of page.items) {
+        if (a.receivedAt < since) break scan
+        scanned++
+        if (a.origin !== 'local') continue
+        const k = `${a.indicator} ${a.scenario}`
+        const list = found.get(k) ?? []
+        list.unshift({ id: a.id, createdAt: a.createdAt })
+        found.set(k, list)
+      }
+      if (page.nextCursor === undefined) break
+      cursor = page.nextCursor
+    }
+    return found
   }
 
   onSighting(listener: SightingListener): () => void {
@@ -284,6 +424,21 @@ export class DetectionService {
       ...this.#followers.map(({ follower, stats }) => ({ ...stats, follow: follower.stats() })),
       { ...this.#apiStats },
     ]
+  }
+}
+
+/** The alert that tells the network about a decision. */
+function alertOf(d: Decision, now: number): AlertInput {
+  return {
+    indicator: d.ip,
+    scenario: d.scenario,
+    severity: d.severity,
+    confidence: d.confidence,
+    events: Math.max(1, d.events),
+    windowSeconds: Math.min(MAX_WINDOW_SECONDS, Math.max(0, Math.round((d.last - d.first) / 1000))),
+    firstSeen: Math.min(d.first, now),
+    lastSeen: Math.min(d.last, now),
+    ttlSeconds: d.durationSeconds,
   }
 }
 

@@ -52,6 +52,12 @@ export interface LinesMeta {
   path: string
   /** where reading resumes after this batch: what is stored once the callback resolves */
   offset: number
+  /**
+   * The whole record stored once the callback resolves. A consumer that keeps its results in the same store
+   * can write it in their batch (`OffsetStore.putOp`), so that a crash leaves both or neither: the follower's
+   * own write afterwards then only repeats it.
+   */
+  record: FileOffset
 }
 
 export type OnLines = (lines: string[], meta: LinesMeta) => void | Promise<void>
@@ -419,7 +425,7 @@ export class FileFollower {
     const offset = this.#splitter.safeOffset
     const skipping = this.#splitter.skipping
     if (lines.length > 0) {
-      await this.#onLines!(lines, { path: this.path, offset })
+      await this.#onLines!(lines, { path: this.path, offset, record: this.#record(offset, skipping) })
       this.#stats.linesRead += lines.length
       this.#stats.longLines += cut
     }
@@ -429,20 +435,25 @@ export class FileFollower {
   }
 
   async #save(): Promise<void> {
-    const file = this.#file
-    if (file === undefined) return
-    this.#headHash ??= hashHead(this.#head)
-    const rec: FileOffset = {
-      dev: file.dev,
-      ino: file.ino,
-      offset: this.#delivered.offset,
-      skipping: this.#delivered.skipping,
-      headLen: this.#head.length,
-      headHash: this.#headHash,
-    }
+    if (this.#file === undefined) return
+    const rec = this.#record(this.#delivered.offset, this.#delivered.skipping)
     this.#dirty = true
     await this.#offsets.put(this.path, rec)
     this.#dirty = false
+  }
+
+  /** The stored form of a position in the open file. */
+  #record(offset: number, skipping: boolean): FileOffset {
+    const file = this.#file!
+    this.#headHash ??= hashHead(this.#head)
+    return {
+      dev: file.dev,
+      ino: file.ino,
+      offset,
+      skipping,
+      headLen: this.#head.length,
+      headHash: this.#headHash,
+    }
   }
 
   #noteHead(chunk: Buffer, at: number): void {

@@ -1,4 +1,4 @@
-import type { Store } from '../../store/open-store.ts'
+import type { Store, StoreBatchOp } from '../../store/open-store.ts'
 
 /**
  * How far a followed path has been delivered, and which file that offset belongs to. dev/ino say which file the
@@ -23,6 +23,11 @@ export interface OffsetStore {
   get(path: string): Promise<FileOffset | undefined>
   put(path: string, offset: FileOffset): Promise<void>
   delete(path: string): Promise<void>
+  /**
+   * The write `put` would do, for a consumer to commit in its own batch together with what it made of the
+   * lines: then the offset and their results are on disk together or not at all.
+   */
+  putOp?(path: string, offset: FileOffset): StoreBatchOp
 }
 
 /** Offsets in the node's store, one key per followed path (absolute), sublevel `ingest-offsets`. */
@@ -40,6 +45,10 @@ export class LevelOffsetStore implements OffsetStore {
 
   async put(path: string, offset: FileOffset): Promise<void> {
     await this.#offsets.put(path, JSON.stringify(offset))
+  }
+
+  putOp(path: string, offset: FileOffset): StoreBatchOp {
+    return { type: 'put', sublevel: this.#offsets, key: path, value: JSON.stringify(offset) }
   }
 
   async delete(path: string): Promise<void> {

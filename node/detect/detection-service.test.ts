@@ -1,0 +1,195 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DetectSchema } from '../../config/schema.ts'
+import { generateSecretKey, getPublicKey } from '../../crypto/signing/ed25519.ts'
+import { tempDir, waitFor } from '../../test/helpers/test-node.ts'
+import { alertService } from '../alerts/alert-service.ts'
+import { AlertStore, type StoredAlert } from '../alerts/alert-store.ts'
+import { DecisionStore, type StoredDecision } from '../decisions/decision-store.ts'
+import { LevelOffsetStore } from '../ingest/follow/offset-store.ts'
+import { silentLogger } from '../logging/logger.ts'
+import { createHost, type ShieldwallHost } from '../p2p/create-host.ts'
+import { openStore, type Store } from '../store/open-store.ts'
+import { SequenceCounter } from '../store/sequence-counter.ts'
+import { createDetectionEngine } from './create-engine.ts'
+import { detectionService, type DetectionService } from './detection-service.ts'
+
+/** every failed ssh login is a decision, and only the scenario detector speaks */
+const DETECT = DetectSchema.parse({
+  scenarios: { 'ssh-bf': { capacity: 0 } },
+  stats: { enabled: false },
+  anomaly: { enabled: false },
+  sightings: { enabled: false },
+})
+
+const LINES = 200
+const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
+const failedLogin = (i: number) =>
+  `Dec  7 23:00:00 web-1 sshd[${1000 + i}]: Failed password for root from ${ip(i)} port ${40000 + i} ssh2\n`
+
+class SimulatedCrash extends Error {
+  override name = 'SimulatedCrash'
+}
+
+type Write = { kind: 'put' | 'del' | 'batch'; keys: string[]; values: string[] }
+
+/**
+ * The real store, cut off like a killed process: once `after` has seen a write that succeeded, every later
+ * write fails, so what is on disk is exactly what a `kill -9` at that instant would have left.
+ */
+function crashAfter(db: Store, after: (w: Write) => boolean): { crashed: () => boolean } {
+  let crashed = false
+  const inner = db as unknown as Record<string, (...args: any[]) => Promise<void>>
+  for (const kind of ['_put', '_del', '_batch'] as const) {
+    const original = inner[kind]!.bind(db)
+    inner[kind] = async (...args: any[]) => {
+      if (crashed) throw new SimulatedCrash('the process is dead')
+      await original(...args)
+      const w: Write =
+        kind === '_batch'
+          ? {
+              kind: 'batch',
+              keys: args[0].map((op: any) => String(op.key)),
+              values: args[0].map((op: any) => String(op.value ?? '')),
+            }
+          : {
+              kind: kind === '_put' ? 'put' : 'del',
+              keys: [String(args[0])],
+              values: [String(args[1] ?? '')],
+            }
+      if (after(w)) crashed = true
+    }
+  }
+  return { crashed: () => crashed }
+}
+
+describe('DetectionService across a crash (kill -9 simulated on a real level store)', () => {
+  let host: ShieldwallHost
+  const secretKey = generateSecretKey()
+  const dirs: string[] = []
+
+  beforeAll(async () => {
+    host = await createHost({
+      privateKey: await generateKeyPair('Ed25519'),
+      listen: [`/memory/detection-service-${process.pid}`],
+      dht: { enabled: false, protocolPrefix: '/shieldwall' },
+    })
+  })
+  afterAll(async () => {
+    await host.stop()
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  })
+
+  /** One life of a node's detection: its own engine (state is rebuilt from scratch), the shared data dir. */
+  async function life(dataDir: string, log: string, crash?: (w: Write) => boolean) {
+    const db = await openStore(dataDir)
+    const cut = crash !== undefined ? crashAfter(db, crash) : undefined
+    const decisions = new DecisionStore(db)
+    await decisions.open()
+    const alertStore = new AlertStore(db)
+    await alertStore.open()
+    const sequence = new SequenceCounter(db)
+    await sequence.open()
+    const alerts = alertService()({
+      pubsub: host.services.pubsub,
+      alerts: alertStore,
+      sequence,
+      secretKey,
+      publicKey: getPublicKey(secretKey),
+      logger: silentLogger(),
+    })
+    const service: DetectionService = detectionService({
+      sources: [{ path: log, format: 'sshd', startAt: 'beginning' }],
+    })({
+      engine: createDetectionEngine(DETECT),
+      decisions,
+      alerts,
+      alertStore,
+      offsets: new LevelOffsetStore(db),
+      logger: silentLogger(),
+    })
+    const told: StoredDecision[] = []
+    service.onDecision((d) => told.push(d))
+    await service.start()
+    return {
+      db,
+      service,
+      decisions,
+      alertStore,
+      told,
+      crashed: () => cut?.crashed() ?? false,
+      async end() {
+        await service.stop()
+        await db.close()
+      },
+    }
+  }
+
+  async function everything(l: Awaited<ReturnType<typeof life>>) {
+    const ds: StoredDecision[] = (await l.decisions.list({ limit: 10_000 })).items
+    const alerts: StoredAlert[] = (await l.alertStore.list({ limit: 10_000 })).items
+    const pending: StoredDecision[] = []
+    for await (const d of l.decisions.pendingAlerts()) pending.push(d)
+    return { ds, alerts, pending }
+  }
+
+  async function setup() {
+    const dataDir = await tempDir()
+    const logs = await tempDir('shieldwall-logs-')
+    dirs.push(dataDir, logs)
+    const log = join(logs, 'auth.log')
+    await writeFile(log, Array.from({ length: LINES }, (_, i) => failedLogin(i)).join(''))
+    return { dataDir, log }
+  }
+
+  it('stores no offset ahead of the decisions: dead right after the offset is written, nothing is lost', async () => {
+    const { dataDir, log } = await setup()
+    // the first write that moves the stored offset past the lines read
+    const offsetMoved = (w: Write) =>
+      w.keys.some((k, i) => k.startsWith('!ingest-offsets!') && JSON.parse(w.values[i]!).offset > 0)
+    const first = await life(dataDir, log, offsetMoved)
+    await waitFor(() => first.crashed(), 10_000, 'the offset to be stored')
+    await first.end()
+
+    const second = await life(dataDir, log)
+    try {
+      // dead before any alert was stored: every decision is still pending, and start-up publishes them all
+      await waitFor(async () => (await everything(second)).ds.length >= LINES, 10_000, 'all decisions')
+      const { ds, alerts, pending } = await everything(second)
+      expect(ds).toHaveLength(LINES)
+      expect(new Set(ds.map((d) => d.ip)).size).toBe(LINES)
+      expect(pending).toHaveLength(0)
+      expect(alerts).toHaveLength(LINES)
+      const alertIds = new Map(alerts.map((a) => [a.id, a]))
+      for (const d of ds) expect(alertIds.get(d.alertId!)?.indicator).toBe(d.ip)
+      // the listeners (community defense, webhooks) hear of each decision whose alert start-up published
+      expect(new Set(second.told.map((d) => d.ip)).size).toBe(LINES)
+    } finally {
+      await second.end()
+    }
+  })
+
+  it('publishes an alert stored just before the crash once: start-up links it instead of signing another', async () => {
+    const { dataDir, log } = await setup()
+    // dead right after the first alert is stored, before its decision is linked to it
+    const alertStored = (w: Write) => w.keys.some((k) => k.startsWith('!alerts!'))
+    const first = await life(dataDir, log, alertStored)
+    await waitFor(() => first.crashed(), 10_000, 'the first alert to be stored')
+    await first.end()
+
+    const second = await life(dataDir, log)
+    try {
+      const { ds, alerts, pending } = await everything(second)
+      expect(ds).toHaveLength(LINES)
+      expect(pending).toHaveLength(0)
+      expect(alerts).toHaveLength(LINES)
+      expect(new Set(alerts.map((a) => a.indicator)).size).toBe(LINES)
+      const alertIds = new Map(alerts.map((a) => [a.id, a]))
+      for (const d of ds) expect(alertIds.get(d.alertId!)?.indicator).toBe(d.ip)
+    } finally {
+      await second.end()
+    }
+  })
+})
