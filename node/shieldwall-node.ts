@@ -1,4 +1,4 @@
-import { writeFile, rm, mkdir } from 'node:fs/promises'
+import { writeFile, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { ServerType } from '@hono/node-server'
@@ -13,6 +13,7 @@ import { TOPICS } from '../protocol/topics.ts'
 import { AlertStore, type StoredAlert } from './alerts/alert-store.ts'
 import { alertService, type AlertService } from './alerts/alert-service.ts'
 import { loadOrCreateToken, type ApiToken } from './api/api-token.ts'
+import { apiExposureWarning } from './api/api-exposure.ts'
 import { createApp } from './api/app.ts'
 import { DecisionStore } from './decisions/decision-store.ts'
 import { createDetectionEngine } from './detect/create-engine.ts'
@@ -21,7 +22,7 @@ import { LevelOffsetStore } from './ingest/follow/offset-store.ts'
 import { createLogger, type Logger } from './logging/logger.ts'
 import { bootstrapRedial, type BootstrapRedial } from './p2p/bootstrap-redial.ts'
 import { createHost, type ShieldwallHost } from './p2p/create-host.ts'
-import { openStore, type Store } from './store/open-store.ts'
+import { ensureDataDir, openStore, type Store } from './store/open-store.ts'
 import { SequenceCounter } from './store/sequence-counter.ts'
 import { alertSync, type AlertSync } from './sync/alert-sync.ts'
 import { blocklistSummaries, type BlocklistSummaryService } from './sync/blocklist-summaries.ts'
@@ -196,7 +197,8 @@ export class ShieldwallNode {
 
   async start(): Promise<void> {
     const { config } = this
-    await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+    // a file in the way or a read-only dir is one error naming the path, before an identity is created
+    await ensureDataDir(config.dataDir)
     this.#identity = await loadOrCreateIdentity(config.dataDir)
     if (this.#identity.created) this.log.info({ peerId: this.peerId }, 'created a new node identity')
     this.#store = await openStore(config.dataDir)
@@ -274,6 +276,7 @@ export class ShieldwallNode {
       publicKey: identity.publicKey,
       logger: this.log,
       clock: this.#clock,
+      trustOf: (peer) => book.trust(peer),
     })
     await this.#startSync(store, sequence)
     await this.#startLearning(store, sequence)
@@ -293,12 +296,12 @@ export class ShieldwallNode {
       }),
       decisions,
       alerts: this.#alerts,
+      alertStore,
       offsets: new LevelOffsetStore(store),
       alreadyBlocked: (ip) => (this.#blocklist?.lookup(ip).length ?? 0) > 0,
       logger: this.log,
       clock: this.#clock,
     })
-    await this.#detection.start()
 
     // Enforcement: the blocklist, and the CrowdSec bouncer API and change stream over it.
     const bl = config.blocklist
@@ -348,6 +351,9 @@ export class ShieldwallNode {
     })
     await this.#webhooks.start()
     this.#wireIntegrations()
+    // Last, once every decision listener is in place: start-up announces the decisions a crash left without
+    // their alert, and the followed logs may decide at once; each must reach the blocklist and the webhooks.
+    await this.#detection.start()
 
     if (config.api.enabled) {
       this.#tokens = new TokenStore(store, this.#clock)
@@ -489,6 +495,8 @@ export class ShieldwallNode {
       )
     })
     this.#server = server
+    const exposure = apiExposureWarning(host)
+    if (exposure !== undefined) this.log.warn({ host, port }, exposure)
     const address = server.address() as AddressInfo
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
     this.#apiUrl = `http://${shownHost}:${address.port}`

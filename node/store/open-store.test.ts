@@ -1,0 +1,80 @@
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ensureDataDir, openStore } from './open-store.ts'
+import { startTestNode } from '../../test/helpers/test-node.ts'
+
+let dir: string
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shieldwall-store-'))
+})
+afterEach(async () => {
+  await chmod(dir, 0o700).catch(() => {})
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function failure(p: Promise<unknown>): Promise<Error> {
+  return p.then(
+    () => {
+      throw new Error('expected a failure')
+    },
+    (err: Error) => err,
+  )
+}
+
+describe('openStore errors', () => {
+  it('asks about another node only when the store is locked', async () => {
+    const first = await openStore(dir)
+    try {
+      const err = await failure(openStore(dir))
+      expect(err.name).toBe('StoreOpenError')
+      expect(err.message).toContain('is another shieldwall node running')
+    } finally {
+      await first.close()
+    }
+  })
+
+  it('does not blame another node for a damaged store', async () => {
+    await (await openStore(dir)).close()
+    await writeFile(join(dir, 'db', 'CURRENT'), 'garbage\n')
+    const err = await failure(openStore(dir))
+    expect(err.name).toBe('StoreOpenError')
+    expect(err.message).toContain(join(dir, 'db'))
+    expect(err.message).not.toContain('another shieldwall node')
+  })
+
+  it('names the path when the data dir is a file', async () => {
+    const file = join(dir, 'not-a-dir')
+    await writeFile(file, 'x')
+    for (const attempt of [openStore(file), ensureDataDir(file), ensureDataDir(join(file, 'below'))]) {
+      const err = await failure(attempt)
+      expect(err.name).toBe('DataDirError')
+      expect(err.message).toContain(file)
+      expect(err.message).toContain('not a directory')
+    }
+  })
+
+  it.skipIf(process.getuid?.() === 0)('names the path when the data dir is read-only', async () => {
+    const ro = join(dir, 'ro')
+    await mkdir(ro, { mode: 0o500 })
+    const err = await failure(ensureDataDir(ro))
+    expect(err.name).toBe('DataDirError')
+    expect(err.message).toContain(ro)
+    expect(err.message).toContain('permission')
+  })
+
+  it('a node whose data dir is a file stops with that error before creating anything', async () => {
+    const file = join(dir, 'data')
+    await writeFile(file, 'x')
+    const err = await failure(startTestNode({ dataDir: file }))
+    expect(err.name).toBe('DataDirError')
+    expect(err.message).toContain(file)
+    expect(await readdir(dir)).toEqual(['data'])
+  })
+
+  it('leaves no probe file behind in a writable data dir', async () => {
+    await ensureDataDir(join(dir, 'data'))
+    expect(await readdir(join(dir, 'data'))).toEqual([])
+  })
+})
