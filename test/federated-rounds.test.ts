@@ -84,6 +84,13 @@ describe('federated rounds', () => {
     for (let i = 0; i < nodes.length; i++) {
       for (let j = i + 1; j < nodes.length; j++) await nodes[i].dial(multiaddr(nodes[j].addresses()[0]))
     }
+    // The honest members vouch for each other (as operators of one community would, reputation.trustedPeers):
+    // model sync and fork healing follow trusted peers only. The hostile member stays a newcomer.
+    for (const [i, a] of nodes.entries()) {
+      for (const [j, b] of nodes.entries()) {
+        if (i !== j && i !== HOSTILE && j !== HOSTILE) await a.reputation.pin(b.peerId, 'trusted')
+      }
+    }
     await waitFor(
       () =>
         nodes.every((n) => n.host.services.pubsub.getSubscribers(TOPICS.models).length === nodes.length - 1),
@@ -280,7 +287,8 @@ describe('federated rounds', () => {
     expect(perf.body.current.rocAuc).toBeGreaterThan(0.7)
     const peers = await api(nodes[0], '/api/ml/federation/peers')
     const hostile = peers.body.items.find((p: { peerId: string }) => p.peerId === nodes[HOSTILE].peerId)
-    expect(hostile).toMatchObject({ trust: 1 })
+    // a newcomer nobody vouched for: its updates take part (the median ignores weights), its word on sync does not
+    expect(hostile.trust).toBeLessThan(0.1)
     expect(hostile.accepted).toBeGreaterThanOrEqual(2)
 
     // a node that rolled back to the initial model catches up from its peers
@@ -291,6 +299,8 @@ describe('federated rounds', () => {
     const sync = await api(nodes[2], '/api/ml/federation/sync', { method: 'POST', json: {} })
     expect(sync.status).toBe(200)
     expect(sync.body).toMatchObject({ outcome: 'adopted', modelHash: global })
+    // the honest members it trusts agree: 3 trusted voices, the hostile one adds at most a newcomer's weight
+    expect(sync.body.candidates[0]).toMatchObject({ modelHash: global, trustedPeers: 3 })
     expect(nodes[2].learning.modelHash).toBe(global)
     expect((await api(nodes[2], '/api/ml/federation/sync', { method: 'POST', json: {} })).body.outcome).toBe(
       'up-to-date',
