@@ -6,12 +6,29 @@ import { ALERT_TYPE, ALERT_VERSION, AlertBodyV1, type AlertBody } from '../../pr
 import { TOPIC_MESSAGES } from '../../protocol/messages/registry.ts'
 import { TOPICS } from '../../protocol/topics.ts'
 import {
-  checkFreshness,
-  validateEnvelope,
+  checkBody,
+  checkHeader,
+  checkSignature,
+  isUnverified,
+  refuse,
+  type Unverified,
   type Validation,
   type ValidationReason,
 } from '../../protocol/validation/validate-envelope.ts'
+import { peerIdFromEd25519PublicKey } from '../../crypto/identity/peer-id.ts'
 import type { Logger } from '../logging/logger.ts'
+import {
+  allowanceFor,
+  JUDGE_ALLOWANCE_TRUSTED,
+  JUDGE_ALLOWANCE_UNKNOWN,
+  PeerBudget,
+  SYNC_ALLOWANCE_TRUSTED,
+  SYNC_ALLOWANCE_UNKNOWN,
+  VERIFY_ALLOWANCE_TRUSTED,
+  VERIFY_ALLOWANCE_UNKNOWN,
+  type PeerUsage,
+} from '../p2p/peer-budget.ts'
+import { CpuSlices, SlicesFullError } from './cpu-slices.ts'
 import type { SequenceCounter } from '../store/sequence-counter.ts'
 import { AlertStore, type AlertOrigin, type StoredAlert } from './alert-store.ts'
 import { SenderRateLimiter } from './sender-rate-limiter.ts'
@@ -35,11 +52,21 @@ export interface AlertServiceComponents {
   publicKey: Uint8Array
   logger: Logger
   clock?: () => number
+  /**
+   * This node's trust in a peer id, in [0, 1] (the reputation book's `trust`): it scales what a forwarding peer
+   * may make us judge and verify, and what a sender may have stored from catch-up. Without it every peer is a
+   * stranger.
+   */
+  trustOf?: (peerId: string) => number
 }
 
 export interface AlertCounts {
   published: number
+  /** our own alerts stored but not gossiped: over the per-sender rate every peer holds us to */
+  held: number
   accepted: number
+  /** signature verifications done on received alerts, whatever their outcome */
+  verified: number
   rejected: Partial<Record<ValidationReason, number>>
   ignored: Partial<Record<ValidationReason, number>>
 }
@@ -63,6 +90,29 @@ export type AlertInput = Pick<AlertBody, 'indicator' | 'scenario'> &
 type Listener = (alert: StoredAlert) => void
 
 /**
+ * A forwarding peer that hands us more than this many times the per-sender rate of one sender within a minute
+ * is flooding: an honest relay forwards only what it accepted, which its own limiter held to the rate (the
+ * margin covers windows that do not line up and a relay that restarted and forgot its window).
+ */
+export const FLOOD_SENDER_MARGIN = 4
+/** What trust a peer has when no reputation is wired (tests, tools): a stranger's. */
+const NO_TRUST = () => 0
+
+/** Where an alert came from, as intake sees it. */
+export interface IntakeOptions {
+  /** wait for the write before answering (default true); gossip answers first so a hop never waits on disk */
+  awaitStore?: boolean
+  /** the peer that handed us the message (gossipsub's propagation source), charged for judging it */
+  peer?: string
+}
+
+/** A forwarding peer's use of its budgets so far. */
+export interface AlertPeerUsage {
+  judged: PeerUsage
+  verified: PeerUsage
+}
+
+/**
  * Publishes this node's alerts and takes in everyone else's: each message is judged by the shared validator
  * (as the gossipsub topic validator, so a reject costs the forwarding peer score), then stored once.
  */
@@ -71,18 +121,45 @@ export class AlertService {
   readonly #c: AlertServiceComponents
   readonly #clock: () => number
   readonly #limiter: SenderRateLimiter
+  /** per forwarding peer: messages judged at all (charged before decoding) */
+  readonly #judgeBudget: PeerBudget
+  /** per forwarding peer: signature verifications (charged just before verifying) */
+  readonly #verifyBudget: PeerBudget
+  /** per sender: alerts stored from catch-up (charged only once the signature verified) */
+  readonly #syncBudget: PeerBudget
+  /** per (forwarding peer, sender): deliveries in the last minute, to tell a flood from an honest relay */
+  readonly #relayed: SenderRateLimiter
+  readonly #slices = new CpuSlices()
   /** (sender, seq) accepted but maybe not yet on disk, so two copies arriving together are not both stored */
   readonly #inFlight = new Set<string>()
   readonly #listeners = new Set<Listener>()
   readonly #log: Logger
   #pruneTimer?: NodeJS.Timeout
-  readonly counts: AlertCounts = { published: 0, accepted: 0, rejected: {}, ignored: {} }
+  readonly counts: AlertCounts = {
+    published: 0,
+    held: 0,
+    accepted: 0,
+    verified: 0,
+    rejected: {},
+    ignored: {},
+  }
 
   constructor(init: AlertServiceInit, components: AlertServiceComponents) {
     this.#init = init
     this.#c = components
     this.#clock = components.clock ?? Date.now
     this.#limiter = new SenderRateLimiter(init.maxPerSenderPerMinute)
+    this.#relayed = new SenderRateLimiter(FLOOD_SENDER_MARGIN * init.maxPerSenderPerMinute)
+    const trustOf = components.trustOf ?? NO_TRUST
+    this.#judgeBudget = new PeerBudget((peer) =>
+      allowanceFor(trustOf(peer), JUDGE_ALLOWANCE_UNKNOWN, JUDGE_ALLOWANCE_TRUSTED),
+    )
+    this.#verifyBudget = new PeerBudget((peer) =>
+      allowanceFor(trustOf(peer), VERIFY_ALLOWANCE_UNKNOWN, VERIFY_ALLOWANCE_TRUSTED),
+    )
+    this.#syncBudget = new PeerBudget((peer) =>
+      allowanceFor(trustOf(peer), SYNC_ALLOWANCE_UNKNOWN, SYNC_ALLOWANCE_TRUSTED),
+    )
     this.#log = components.logger.child({ component: 'alerts' })
   }
 
@@ -143,6 +220,14 @@ export class AlertService {
     // Stored before it is sent: the alert is ours whether or not any peer is listening right now.
     const stored = await this.#c.alerts.put(envelope, bytes, 'local', now)
     this.counts.published++
+    // Every peer holds us to the per-sender rate, and one that relays far past it is taken for a flooder: past
+    // it our alert stays here (served by catch-up) instead of costing the relays that would carry it.
+    if (this.#limiter.recent(stored.sender, now) >= this.#init.maxPerSenderPerMinute) {
+      this.counts.held++
+      this.#log.warn({ id: stored.id }, 'alert stored but not gossiped: over the per-sender rate')
+      this.#emit(stored)
+      return stored
+    }
     this.#limiter.record(stored.sender, now)
     try {
       await this.#c.pubsub.publish(TOPICS.alerts, bytes)
@@ -155,48 +240,134 @@ export class AlertService {
 
   /**
    * Judges wire bytes from any path (gossip, catch-up, API import), stores what is accepted, and counts
-   * every outcome by reason.
+   * every outcome by reason. Cheapest first, the signature last: the forwarding peer's message budget, size,
+   * decoding, schema and time window, replay, the per-sender rate (per-sender catch-up allowance for `sync`),
+   * the forwarding peer's verification budget, then the signature. Nothing a message does before its
+   * signature verifies is charged to the sender it names, so a forgery never spends an honest sender's rate.
    */
   async intake(
     bytes: Uint8Array,
     origin: AlertOrigin,
-    opts: { awaitStore?: boolean } = {},
+    opts: IntakeOptions = {},
   ): Promise<Validation<AlertBody>> {
     const now = this.#clock()
-    const limits = {
-      maxBytes: this.#init.maxMessageBytes,
-      maxClockSkewMs: this.#init.maxClockSkewSeconds * 1000,
-      maxTtlMs: this.#init.maxTtlSeconds * 1000,
-    }
-    let verdict = validateEnvelope<AlertBody>(bytes, TOPIC_MESSAGES[TOPICS.alerts], now, limits)
+    const verdict = await this.#judge(bytes, origin, opts.peer, now)
     if (verdict.action === 'accept') {
-      const envelope: Envelope<AlertBody> = verdict.envelope
-      const sender = Buffer.from(envelope.sender).toString('hex')
-      const key = `${sender}:${envelope.seq}`
-      const seen = this.#inFlight.has(key) || (await this.#c.alerts.has(sender, envelope.seq))
-      // The live rate limit guards the mesh against floods; a catch-up page is a backlog we asked for, bounded
-      // by the sync protocol's own page and request limits, so it is not held to the per-minute rate.
-      const live = origin !== 'sync'
-      verdict = checkFreshness(
-        envelope,
-        { seen, recentFromSender: live ? this.#limiter.recent(sender, now) : 0 },
-        { maxPerSenderPerMinute: this.#init.maxPerSenderPerMinute },
-      )
-      if (verdict.action === 'accept') {
-        this.#inFlight.add(key)
-        if (live) this.#limiter.record(sender, now)
-        const stored = this.#store(envelope, bytes, origin, now, key)
-        if (opts.awaitStore === false) {
-          // The verdict is final before the write: the message is valid whether or not our disk keeps it.
-          stored.catch((err: unknown) => this.#log.error({ err, id: key }, 'accepted alert not stored'))
-        } else await stored
-        return verdict
-      }
+      const { envelope } = verdict
+      const key = `${Buffer.from(envelope.sender).toString('hex')}:${envelope.seq}`
+      const stored = this.#store(envelope, bytes, origin, now, key)
+      if (opts.awaitStore === false) {
+        // The verdict is final before the write: the message is valid whether or not our disk keeps it.
+        stored.catch((err: unknown) => this.#log.error({ err, id: key }, 'accepted alert not stored'))
+      } else await stored
+      return verdict
     }
     const bucket = verdict.action === 'reject' ? this.counts.rejected : this.counts.ignored
     bucket[verdict.reason] = (bucket[verdict.reason] ?? 0) + 1
     this.#log.debug({ origin, reason: verdict.reason, detail: verdict.detail }, `alert ${verdict.action}ed`)
     return verdict
+  }
+
+  /** What a forwarding peer has used of its budgets (verified.spent: signatures checked for it). */
+  peerUsage(peer: string): AlertPeerUsage {
+    return { judged: this.#judgeBudget.usage(peer), verified: this.#verifyBudget.usage(peer) }
+  }
+
+  async #judge(
+    bytes: Uint8Array,
+    origin: AlertOrigin,
+    peer: string | undefined,
+    now: number,
+  ): Promise<Validation<AlertBody>> {
+    if (peer !== undefined) {
+      const judged = this.#judgeBudget.take(peer, now)
+      if (judged === 'flood') return refuse('flood', 'far more messages than this peer is allowed')
+      if (judged === 'over') return refuse('over_budget', 'more messages than this peer is allowed now')
+    }
+    const limits = {
+      maxBytes: this.#init.maxMessageBytes,
+      maxClockSkewMs: this.#init.maxClockSkewSeconds * 1000,
+      maxTtlMs: this.#init.maxTtlSeconds * 1000,
+    }
+    const header = checkHeader(bytes, TOPIC_MESSAGES[TOPICS.alerts], now, limits)
+    if (!isUnverified(header)) return header
+    const checked = checkBody<AlertBody>(header, limits)
+    if (!isUnverified(checked)) return checked
+    const { envelope } = checked
+    const sender = Buffer.from(envelope.sender).toString('hex')
+    const key = `${sender}:${envelope.seq}`
+    if (peer !== undefined && !this.#relayed.admit(`${peer}/${sender}`, now)) {
+      return refuse(
+        'flood',
+        `more than ${FLOOD_SENDER_MARGIN * this.#init.maxPerSenderPerMinute} alerts of one sender in a minute`,
+      )
+    }
+    // The live rate limit guards the mesh against floods; a catch-up page is a backlog we asked for, held to a
+    // per-sender allowance instead (checked again after the signature, which is when it is charged).
+    const live = origin !== 'sync'
+    const early = this.#freshness(envelope, sender, live, now)
+    if (early !== undefined) return early
+    if (await this.#c.alerts.has(sender, envelope.seq)) {
+      return refuse('replayed', `seq ${envelope.seq} already seen from this sender`)
+    }
+    try {
+      // Signatures are verified in slices, a turn of the event loop apart; the state may have moved meanwhile.
+      return await this.#slices.run(() => this.#verify(checked, sender, key, live, peer, this.#clock()))
+    } catch (err) {
+      if (err instanceof SlicesFullError) return refuse('over_budget', err.message)
+      throw err
+    }
+  }
+
+  /** Replay and rate from memory; undefined when the message may go on. Charges nothing. */
+  #freshness(
+    envelope: Envelope<AlertBody>,
+    sender: string,
+    live: boolean,
+    now: number,
+  ): Validation<never> | undefined {
+    if (this.#inFlight.has(`${sender}:${envelope.seq}`)) {
+      return refuse('replayed', `seq ${envelope.seq} already being stored`)
+    }
+    if (live && this.#limiter.recent(sender, now) >= this.#init.maxPerSenderPerMinute) {
+      return refuse('rate_limited', `more than ${this.#init.maxPerSenderPerMinute} messages in a minute`)
+    }
+    if (!live && this.#syncBudget.peek(this.#senderPeerId(envelope.sender), now) !== 'ok') {
+      return refuse('over_budget', 'this sender has had all the catch-up alerts it is allowed for now')
+    }
+    return undefined
+  }
+
+  /** The last, synchronous steps: budget, signature, and recording what was accepted, with no await between. */
+  #verify(
+    checked: Unverified<AlertBody>,
+    sender: string,
+    key: string,
+    live: boolean,
+    peer: string | undefined,
+    now: number,
+  ): Validation<AlertBody> {
+    const late = this.#freshness(checked.envelope, sender, live, now)
+    if (late !== undefined) return late
+    if (peer !== undefined) {
+      // Past this budget the message is only dropped, never held against the peer: what a relay hands us to
+      // verify is what it accepted itself, so an honest one can be over it in a busy minute. Floods are told by
+      // the judging budget (ten times larger) and by the per-sender margin.
+      if (this.#verifyBudget.take(peer, now) !== 'ok') {
+        return refuse('over_budget', 'more signatures than this peer is allowed now')
+      }
+    }
+    this.counts.verified++
+    const verdict = checkSignature(checked)
+    if (verdict.action !== 'accept') return verdict
+    if (live) this.#limiter.record(sender, now)
+    else this.#syncBudget.take(this.#senderPeerId(checked.envelope.sender), now)
+    this.#inFlight.add(key)
+    return verdict
+  }
+
+  #senderPeerId(publicKey: Uint8Array): string {
+    return peerIdFromEd25519PublicKey(publicKey).toString()
   }
 
   async #store(
@@ -219,10 +390,10 @@ export class AlertService {
     try {
       // Gossipsub forwards a message only once its validator answers; every hop waiting on a disk write would
       // add that write to the alert's time to reach the far side of the network.
-      const verdict = await this.intake(msg.data, 'gossip', { awaitStore: false })
+      const verdict = await this.intake(msg.data, 'gossip', { awaitStore: false, peer: peer.toString() })
       if (verdict.action === 'accept') return TopicValidatorResult.Accept
       if (verdict.action === 'reject') {
-        this.#log.info({ peer: peer.toString(), reason: verdict.reason }, 'rejected alert from peer')
+        this.#log.debug({ peer: peer.toString(), reason: verdict.reason }, 'rejected alert from peer')
         return TopicValidatorResult.Reject
       }
       return TopicValidatorResult.Ignore
@@ -246,6 +417,7 @@ export class AlertService {
   async #prune(): Promise<void> {
     const now = this.#clock()
     this.#limiter.prune(now)
+    this.#relayed.prune(now)
     try {
       const n = await this.#c.alerts.prune(now, this.#init.retentionSeconds * 1000)
       if (n > 0) this.#log.info({ pruned: n }, 'pruned expired alerts')

@@ -34,3 +34,8 @@ export const AlertBodyV1 = z
   })
 
 export type AlertBody = z.infer<typeof AlertBodyV1>
+
+/** What the sender says it saw, and when: neither can be later than the alert's creation (see `checkBody`). */
+export function alertTimes(body: AlertBody): Record<string, number> {
+  return { firstSeen: body.firstSeen, lastSeen: body.lastSeen }
+}

@@ -18,12 +18,18 @@ export const VALIDATION_REASONS = {
   malformed: 'reject',
   invalid_body: 'reject',
   bad_signature: 'reject',
+  /** a peer delivered far more than any honest relay forwards: the flood itself is the misbehaviour */
+  flood: 'reject',
   unsupported: 'ignore',
+  /** body timestamps later than the envelope's creation (plus skew): a claim about the future */
+  implausible_time: 'ignore',
   expired: 'ignore',
   future: 'ignore',
   ttl_too_long: 'ignore',
   replayed: 'ignore',
   rate_limited: 'ignore',
+  /** the forwarding peer (or, for catch-up, the sender) used up what its trust allows right now */
+  over_budget: 'ignore',
 } as const satisfies Record<string, Exclude<ValidationAction, 'accept'>>
 
 export type ValidationReason = keyof typeof VALIDATION_REASONS
@@ -53,16 +59,24 @@ export function refuse(reason: ValidationReason, detail: string): Validation<nev
   return { action: VALIDATION_REASONS[reason], reason, detail }
 }
 
+/** An envelope whose header (type, version, time window) passed, signature not yet checked. */
+export interface Unverified<B = unknown> {
+  action: 'accept'
+  envelope: Envelope<B>
+  spec: MessageSpec
+}
+
 /**
- * Everything that can be decided from the bytes and the clock alone: size, encoding, schema, time window and
- * signature, cheapest first. Pure, so gossip, the catch-up protocol and the API all judge a message alike.
+ * The cheap half of the pure checks, from the bytes and the clock alone: size, canonical decoding, type and
+ * version, expiry, clock skew and lifetime. No schema, no signature: callers put their stateful checks (replay,
+ * rates, budgets) between this and the expensive steps.
  */
-export function validateEnvelope<B = unknown>(
+export function checkHeader(
   bytes: Uint8Array,
   specs: readonly MessageSpec[],
   now: number,
   limits: ValidationLimits,
-): Validation<B> {
+): Unverified | Validation<never> {
   if (!(bytes instanceof Uint8Array)) return refuse('malformed', 'not bytes')
   if (bytes.length > limits.maxBytes) return refuse('oversize', `${bytes.length} bytes > ${limits.maxBytes}`)
   let envelope: Envelope
@@ -75,11 +89,6 @@ export function validateEnvelope<B = unknown>(
   const spec = specs.find((s) => s.type === envelope.type && s.version === envelope.version)
   if (spec === undefined)
     return refuse('unsupported', `${envelope.type} v${envelope.version} not carried here`)
-  const body = spec.body.safeParse(envelope.body)
-  if (!body.success) {
-    const issue = body.error.issues[0]
-    return refuse('invalid_body', `${issue.path.join('.') || 'body'}: ${issue.message}`)
-  }
   if (envelope.expiresAt <= now) return refuse('expired', `expired ${now - envelope.expiresAt} ms ago`)
   if (envelope.createdAt > now + limits.maxClockSkewMs) {
     return refuse('future', `created ${envelope.createdAt - now} ms in the future`)
@@ -90,8 +99,66 @@ export function validateEnvelope<B = unknown>(
       `lifetime ${envelope.expiresAt - envelope.createdAt} ms > ${limits.maxTtlMs}`,
     )
   }
-  if (!verifyEnvelopeSignature(envelope)) return refuse('bad_signature', 'signature does not verify')
-  return { action: 'accept', envelope: { ...envelope, body: body.data as B } }
+  return { action: 'accept', envelope, spec }
+}
+
+/**
+ * The body against its schema, and the body's own timestamps (`spec.times`) against the envelope's creation:
+ * a sender cannot have seen something after it signed, so anything later than `createdAt` plus the skew
+ * allowance is a claim about the future and is not stored. Still no signature.
+ */
+export function checkBody<B>(
+  unverified: Unverified,
+  limits: Pick<ValidationLimits, 'maxClockSkewMs'>,
+): Unverified<B> | Validation<never> {
+  const { envelope, spec } = unverified
+  const body = spec.body.safeParse(envelope.body)
+  if (!body.success) {
+    const issue = body.error.issues[0]
+    return refuse('invalid_body', `${issue.path.join('.') || 'body'}: ${issue.message}`)
+  }
+  const latest = envelope.createdAt + limits.maxClockSkewMs
+  for (const [field, at] of Object.entries(spec.times?.(body.data) ?? {})) {
+    if (at > latest) {
+      return refuse(
+        'implausible_time',
+        `${field} is ${at - envelope.createdAt} ms after the envelope was made`,
+      )
+    }
+  }
+  return { action: 'accept', envelope: { ...envelope, body: body.data as B }, spec }
+}
+
+/** The expensive step, last: the Ed25519ctx signature over the canonical encoding. */
+export function checkSignature<B>(unverified: Unverified<B>): Validation<B> {
+  if (!verifyEnvelopeSignature(unverified.envelope)) {
+    return refuse('bad_signature', 'signature does not verify')
+  }
+  return { action: 'accept', envelope: unverified.envelope }
+}
+
+/**
+ * Everything that can be decided from the bytes and the clock alone, cheapest first: `checkHeader`,
+ * `checkBody`, `checkSignature`. Pure, so gossip, the catch-up protocol and the API all judge a message alike.
+ * Intakes that hold replay and rate state run the three steps themselves with that state in between, so a
+ * message they would drop anyway never costs a signature verification.
+ */
+export function validateEnvelope<B = unknown>(
+  bytes: Uint8Array,
+  specs: readonly MessageSpec[],
+  now: number,
+  limits: ValidationLimits,
+): Validation<B> {
+  const header = checkHeader(bytes, specs, now, limits)
+  if (!isUnverified(header)) return header
+  const body = checkBody<B>(header, limits)
+  if (!isUnverified(body)) return body
+  return checkSignature(body)
+}
+
+/** Narrows a step's result: true when the message may go on to the next step. */
+export function isUnverified<B>(v: Unverified<B> | Validation<unknown>): v is Unverified<B> {
+  return v.action === 'accept' && 'spec' in v
 }
 
 /** The stateful half of validation, still pure: the caller looks the state up and records acceptance. */

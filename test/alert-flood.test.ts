@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateSecretKey } from '../crypto/signing/ed25519.ts'
+import type { StoredAlert } from '../node/alerts/alert-store.ts'
+import { allowanceFor, VERIFY_ALLOWANCE_TRUSTED, VERIFY_ALLOWANCE_UNKNOWN } from '../node/p2p/peer-budget.ts'
+import type { ShieldwallNode } from '../node/shieldwall-node.ts'
+import { TOPICS } from '../protocol/topics.ts'
+import {
+  alertBytes,
+  createHostilePeer,
+  graylistedOnNode,
+  presignAlerts,
+  scoreOnNode,
+  type HostilePeer,
+} from './helpers/hostile-peer.ts'
+import { api, startTestNode, stopAndRemove, waitFor } from './helpers/test-node.ts'
+
+/** enough to show the bound: well past the per-sender rate, the flooder's budgets and the flood margin */
+const FLOOD = 3000
+
+/**
+ * Issue 15, finding 3: a flood of alerts with valid signatures, signed in advance by one fresh key. Each used to
+ * cost a signature verification before the rate limit dropped it, and `ignore` cost the flooder nothing. Now
+ * the verifications done for the flooder are bounded by the budget its (stranger's) trust allows, the flood
+ * itself is rejected so gossipsub graylists the flooder, and a trusted peer's alerts still get through.
+ */
+describe('a valid-signature flood from one fresh key', () => {
+  let node: ShieldwallNode
+  let flooder: HostilePeer
+  let honest: HostilePeer
+  const honestAccepted: StoredAlert[] = []
+  let floodMs = 0
+
+  beforeAll(async () => {
+    const honestKey = generateSecretKey()
+    honest = await createHostilePeer(honestKey)
+    node = await startTestNode({ cli: { reputation: { trustedPeers: [honest.peerId] } } })
+    node.alerts.onAlert((a) => {
+      if (a.sender === Buffer.from(honest.publicKey).toString('hex')) honestAccepted.push(a)
+    })
+    flooder = await createHostilePeer()
+    await flooder.connect(node)
+    await honest.connect(node)
+  })
+  afterAll(async () => {
+    await Promise.allSettled([flooder?.stop(), honest?.stop()])
+    await stopAndRemove(node)
+  })
+
+  it('bounds the flooder by its budget, graylists it, and still accepts a trusted peer', async () => {
+    const batch = presignAlerts(flooder, FLOOD)
+    const started = Date.now()
+    const flood = flooder.publishMany(TOPICS.alerts, batch)
+    // the trusted peer speaks while the flood is being judged
+    for (let seq = 1; seq <= 5; seq++) await honest.publish(TOPICS.alerts, alertBytes(honest, { seq }))
+    expect(await flood).toBe(FLOOD)
+    await waitFor(() => graylistedOnNode(node, flooder.peerId), 45_000, 'the flooder to be graylisted')
+    floodMs = Date.now() - started
+
+    // every signature verified for the flooder was within its allowance over the time the flood lasted
+    const usage = node.alerts.peerUsage(flooder.peerId)
+    const allowance = allowanceFor(
+      node.reputation.trust(flooder.peerId),
+      VERIFY_ALLOWANCE_UNKNOWN,
+      VERIFY_ALLOWANCE_TRUSTED,
+    )
+    expect(usage.verified.spent).toBeGreaterThan(0)
+    expect(usage.verified.spent).toBeLessThanOrEqual(
+      Math.ceil(allowance.burst + (allowance.perSecond * floodMs) / 1000),
+    )
+    expect(node.alerts.counts.verified).toBeLessThan(FLOOD / 4)
+    expect(node.alerts.counts.rejected.flood ?? 0).toBeGreaterThan(0)
+    expect(scoreOnNode(node, flooder.peerId)).toBeLessThan(-80)
+
+    // and after it, the trusted peer is still heard
+    for (let seq = 6; seq <= 10; seq++) await honest.publish(TOPICS.alerts, alertBytes(honest, { seq }))
+    await waitFor(() => honestAccepted.length === 10, 20_000, "the trusted peer's ten alerts")
+    expect(honestAccepted.map((a) => a.seq).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    expect(scoreOnNode(node, honest.peerId)).toBeGreaterThanOrEqual(0)
+    expect((await api(node, '/healthz')).status).toBe(200)
+  }, 120_000)
+})
