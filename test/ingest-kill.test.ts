@@ -1,0 +1,158 @@
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { AlertStore, type StoredAlert } from '../node/alerts/alert-store.ts'
+import { DecisionStore, type StoredDecision } from '../node/decisions/decision-store.ts'
+import { openStore } from '../node/store/open-store.ts'
+import { TOPIC_MESSAGES } from '../protocol/messages/registry.ts'
+import { TOPICS } from '../protocol/topics.ts'
+import { validateEnvelope } from '../protocol/validation/validate-envelope.ts'
+import { startProcess, stopProcess, type RunningProcess } from './helpers/processes.ts'
+import { tempDir, waitFor } from './helpers/test-node.ts'
+
+const TOTAL = 3000
+const CHUNK = 100
+/** the appender stays at most this many lines ahead of the stored decisions, so a kill always finds work */
+const AHEAD = 300
+/** SIGKILL once the stored decisions pass each of these */
+const KILL_AT = [800, 1900]
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+function syslogNow(): string {
+  const d = new Date()
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`
+}
+/** one address per line, each distinct (198.18.0.0/15, the benchmarking range) */
+const address = (i: number) => `198.18.${i >> 8}.${i & 255}`
+const failedLogin = (i: number) =>
+  `${syslogNow()} web-1 sshd[${4000 + i}]: Failed password for root from ${address(i)} port ${40000 + (i % 20000)} ssh2\n`
+
+describe('kill -9 while following a log', () => {
+  const started: RunningProcess[] = []
+  const dirs: string[] = []
+  afterAll(async () => {
+    for (const p of started) await stopProcess(p, 'SIGKILL')
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  })
+
+  it(`twice during ingest of ${TOTAL} decision lines: none lost, none twice, every alert published`, async () => {
+    const dataDir = await tempDir()
+    const logs = await tempDir('shieldwall-logs-')
+    dirs.push(dataDir, logs)
+    const log = join(logs, 'auth.log')
+    await writeFile(log, '')
+    const config = join(logs, 'shieldwall.json')
+    await writeFile(
+      config,
+      JSON.stringify({
+        sources: [{ path: log, format: 'sshd', startAt: 'beginning' }],
+        // every failed login is a ban of its own: one line, one decision, one alert
+        detect: {
+          scenarios: { 'ssh-bf': { capacity: 0 } },
+          stats: { enabled: false },
+          anomaly: { enabled: false },
+        },
+        learning: { enabled: false },
+      }),
+    )
+    const args = [
+      '--config',
+      config,
+      '--data-dir',
+      dataDir,
+      '--api',
+      '127.0.0.1:0',
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--log-level',
+      'warn',
+    ]
+    const start = async () => {
+      const p = await startProcess(args)
+      started.push(p)
+      return p
+    }
+    const stored = async (p: RunningProcess): Promise<number> => {
+      const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
+      const res = await fetch(p.ready.api + '/api/defense/network/status', {
+        headers: { authorization: `Bearer ${token}` },
+      })
+      return ((await res.json()) as any).counts.decisionsStored
+    }
+
+    let appended = 0
+    const appendChunk = async () => {
+      const n = Math.min(CHUNK, TOTAL - appended)
+      let text = ''
+      for (let i = 0; i < n; i++) text += failedLogin(appended + i)
+      await appendFile(log, text)
+      appended += n
+    }
+
+    let node = await start()
+    const kills: number[] = []
+    for (const killAt of [...KILL_AT, Infinity]) {
+      // feed the node while it follows, a few chunks ahead of what it has stored, until the next kill point
+      let count = await stored(node)
+      let unchanged = 0
+      while (count < killAt && (appended < TOTAL || (count < TOTAL && unchanged < 100))) {
+        if (appended < TOTAL && appended - count < AHEAD) await appendChunk()
+        else await new Promise((r) => setTimeout(r, 20))
+        const next = await stored(node)
+        unchanged = next === count ? unchanged + 1 : 0
+        count = next
+      }
+      if (killAt === Infinity) break
+      await stopProcess(node, 'SIGKILL')
+      kills.push(count)
+      // the service keeps logging while the node is down
+      if (appended < TOTAL) await appendChunk()
+      node = await start()
+    }
+    expect(kills).toHaveLength(KILL_AT.length)
+    expect(await stopProcess(node)).toBe(0)
+
+    const db = await openStore(dataDir)
+    try {
+      const decisionStore = new DecisionStore(db)
+      const decisions: StoredDecision[] = (await decisionStore.list({ limit: 2 * TOTAL + 10 })).items
+      const alerts: StoredAlert[] = (await new AlertStore(db).list({ limit: 2 * TOTAL + 10 })).items
+      const pending: StoredDecision[] = []
+      for await (const d of decisionStore.pendingAlerts()) pending.push(d)
+      const ips = new Set(decisions.map((d) => d.ip))
+      const report = {
+        appended,
+        decisions: decisions.length,
+        distinct: ips.size,
+        lost: TOTAL - ips.size,
+        duplicated: decisions.length - ips.size,
+        withoutAlert: decisions.filter((d) => d.alertId === undefined).length,
+        alerts: alerts.length,
+        pending: pending.length,
+        killedAt: kills,
+      }
+      console.log(`ingest under kill -9: ${JSON.stringify(report)}`)
+      expect(appended).toBe(TOTAL)
+      expect(report).toMatchObject({ lost: 0, duplicated: 0, withoutAlert: 0, pending: 0 })
+      for (let i = 0; i < TOTAL; i++) expect(ips.has(address(i))).toBe(true)
+      // each decision's alert is stored, signed by this node, about its address; no alert twice
+      const byId = new Map(alerts.map((a) => [a.id, a]))
+      for (const d of decisions) {
+        expect(byId.get(d.alertId!)).toMatchObject({ indicator: d.ip, scenario: 'ssh-bf', origin: 'local' })
+      }
+      expect(alerts).toHaveLength(TOTAL)
+      expect(new Set(alerts.map((a) => a.indicator)).size).toBe(TOTAL)
+      expect(new Set(alerts.map((a) => a.sender)).size).toBe(1)
+      const limits = { maxBytes: 16_384, maxClockSkewMs: 30_000, maxTtlMs: 30 * 86_400_000 }
+      for (const a of alerts) {
+        const bytes = Buffer.from(a.envelope, 'base64')
+        expect(validateEnvelope(bytes, TOPIC_MESSAGES[TOPICS.alerts], Date.now(), limits).action).toBe(
+          'accept',
+        )
+      }
+    } finally {
+      await db.close()
+    }
+  }, 240_000)
+})
