@@ -51,6 +51,7 @@ describe('loadConfig', () => {
         maxClockSkewSeconds: 30,
         maxPerSenderPerMinute: 120,
         maxMessageBytes: 16384,
+        maxStored: 200_000,
       },
       sources: [],
       detect: {

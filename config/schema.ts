@@ -121,6 +121,8 @@ export const AlertsSchema = z
     maxClockSkewSeconds: int(0, 3600).default(30),
     maxPerSenderPerMinute: int(1).default(120),
     maxMessageBytes: int(256, 1_048_576).default(16_384),
+    /** alerts kept on disk at most; past it the least trusted senders' oldest go first, this node's never */
+    maxStored: int(1000).default(200_000),
   })
   .superRefine((alerts, ctx) => {
     // Reported on the key the operator most likely changed; the message carries the limit it broke.

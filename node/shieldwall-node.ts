@@ -226,7 +226,12 @@ export class ShieldwallNode {
     const { config } = this
     const identity = this.#need(this.#identity, 'identity')
     const store = this.#need(this.#store, 'store')
-    const alertStore = new AlertStore(store)
+    // storage bounded by trust (issue 15): the reputation book opens next, so trust is looked up late
+    const alertStore = new AlertStore(
+      store,
+      { maxStored: config.alerts.maxStored },
+      { trustOf: (hex) => this.#reputation?.trust(this.peerIdOfSender(hex)) ?? 0 },
+    )
     await alertStore.open()
     this.#alertStore = alertStore
     const sequence = new SequenceCounter(store)
