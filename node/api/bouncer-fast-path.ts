@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
 import type { BouncerService } from '../bouncer/bouncer-service.ts'
+import { DecisionFeed } from '../bouncer/decision-feed.ts'
 import type { NodeMetrics } from '../metrics/node-metrics.ts'
 import { parseDecisionsQuery } from './routes/bouncer-decisions.ts'
 
@@ -12,7 +13,8 @@ const JSON_TYPE = 'application/json; charset=UTF-8'
  * send for every request they see. The answer is the Hono route's, computed by the same functions
  * (`parseDecisionsQuery`, the same key check and feed); only the Request/Response objects are skipped, which
  * are most of the cost of such a small answer. Anything unusual (no key, a bad key or query, other methods,
- * bearer tokens) returns false and goes through the full app, which answers it with its errors and headers.
+ * bearer tokens, a query over the whole list) returns false and goes through the full app, which answers it
+ * with its errors and headers.
  */
 export function bouncerFastPath(
   bouncers: BouncerService,
@@ -32,7 +34,10 @@ export function bouncerFastPath(
       const q: Record<string, string> = {}
       const search = new URLSearchParams(rest === '' ? '' : url.slice(ROUTE.length + 1))
       for (const [k, v] of search) if (!(k in q)) q[k] = v
-      decisions = bouncers.feed.query(parseDecisionsQuery(q))
+      const query = parseDecisionsQuery(q)
+      // the whole list or a range is written as the client reads it, within the stream limits: the app does that
+      if (!DecisionFeed.isPointQuery(query)) return false
+      decisions = bouncers.feed.query(query)
     } catch {
       return false
     }

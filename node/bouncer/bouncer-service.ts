@@ -4,10 +4,13 @@ import type { Store } from '../store/open-store.ts'
 import { BouncerKeys } from './bouncer-keys.ts'
 import { ChangeJournal, DEFAULT_JOURNAL_CAPACITY } from './change-journal.ts'
 import { DecisionFeed } from './decision-feed.ts'
+import { StreamGate, type StreamLimits } from './stream-gate.ts'
 
 export interface BouncerServiceInit {
   /** blocklist changes held for bouncer deltas and SSE resumes */
   journalCapacity: number
+  /** caps on long answers (SSE, startup pulls, whole-list queries): config `api.streams` */
+  streams: Partial<StreamLimits>
 }
 
 export interface BouncerServiceComponents {
@@ -26,6 +29,8 @@ export interface BouncerService {
   readonly journal: ChangeJournal
   readonly feed: DecisionFeed
   readonly blocklist: BlocklistView
+  /** admits and paces the long answers the routes above write */
+  readonly streams: StreamGate
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -41,17 +46,20 @@ export function bouncerService(init: Partial<BouncerServiceInit> = {}) {
     })
     const journal = new ChangeJournal({ capacity: journalCapacity, clock })
     const feed = new DecisionFeed(components.blocklist, journal, { clock })
+    const streams = new StreamGate(init.streams, { clock })
     return {
       keys,
       journal,
       feed,
       blocklist: components.blocklist,
+      streams,
       async start() {
         await keys.open()
         journal.follow(components.blocklist)
         log.debug({ bouncers: keys.count, journalCapacity }, 'bouncer API ready')
       },
       async stop() {
+        streams.close()
         journal.stop()
         await keys.flush()
       },

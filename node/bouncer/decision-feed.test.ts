@@ -22,7 +22,7 @@ const STREAM: PullOptions = {
   filter: buildFilter({ scopes: 'ip,range' }),
   deletedOnStartup: true,
 }
-const values = (entries: Array<{ value: string }>) => entries.map((e) => e.value)
+const values = (entries: Iterable<{ value: string }>) => [...entries].map((e) => e.value)
 
 describe('toCrowdsecDecision', () => {
   it('gives the LAPI shape with the time left as a Go duration', () => {
@@ -114,36 +114,36 @@ describe('DecisionFeed.pull', () => {
     const first = feed.pull('fw', { ...STREAM, startup: true })
     expect(first.mode).toBe('startup')
     expect(values(first.added)).toEqual(['192.0.2.1', '192.0.2.2'])
-    expect(first.deleted).toEqual([])
+    expect([...first.deleted]).toEqual([])
     first.commit()
 
     const empty = feed.pull('fw', STREAM)
-    expect([empty.mode, empty.added, empty.deleted]).toEqual(['delta', [], []])
+    expect([empty.mode, [...empty.added], [...empty.deleted]]).toEqual(['delta', [], []])
     empty.commit()
 
     advance(100)
     list.unblock('192.0.2.1')
     const c = list.block({ value: '198.51.100.0/24' })
     const delta = feed.pull('fw', STREAM)
-    expect(delta.added.map((e) => e.id)).toEqual([c.id])
-    expect(delta.deleted.map((d) => [d.entry.id, d.endedAt])).toEqual([[a.id, T0 + 100]])
+    expect([...delta.added].map((e) => e.id)).toEqual([c.id])
+    expect([...delta.deleted].map((d) => [d.entry.id, d.endedAt])).toEqual([[a.id, T0 + 100]])
     delta.commit()
 
     // another bouncer has its own cursor: it has never pulled, so it resyncs
     const other = feed.pull('nginx', STREAM)
     expect(other.mode).toBe('resync')
-    expect(other.added.map((e) => e.id)).toEqual([b.id, c.id])
+    expect([...other.added].map((e) => e.id)).toEqual([b.id, c.id])
   })
 
   it('does not move the cursor when the answer was not committed (a failed send is resent)', () => {
     const { list, feed } = setup()
     feed.pull('fw', { ...STREAM, startup: true }).commit()
     list.block({ value: '192.0.2.1' })
-    expect(feed.pull('fw', STREAM).added).toHaveLength(1)
+    expect([...feed.pull('fw', STREAM).added]).toHaveLength(1)
     const again = feed.pull('fw', STREAM)
-    expect(again.added).toHaveLength(1)
+    expect([...again.added]).toHaveLength(1)
     again.commit()
-    expect(feed.pull('fw', STREAM).added).toHaveLength(0)
+    expect([...feed.pull('fw', STREAM).added]).toHaveLength(0)
   })
 
   it('collapses a run of changes: renewals are delete+add, add-then-remove is invisible', () => {
@@ -154,8 +154,8 @@ describe('DecisionFeed.pull', () => {
     list.block({ value: '192.0.2.9' })
     list.unblock('192.0.2.9')
     const pull = feed.pull('fw', STREAM)
-    expect(pull.deleted.map((d) => d.entry.id)).toEqual([old.id])
-    expect(pull.added.map((e) => e.id)).toEqual([renewed.id])
+    expect([...pull.deleted].map((d) => d.entry.id)).toEqual([old.id])
+    expect([...pull.added].map((e) => e.id)).toEqual([renewed.id])
   })
 
   it('applies the stream filters to new and deleted alike', () => {
@@ -179,10 +179,10 @@ describe('DecisionFeed.pull', () => {
     advance(2000)
     list.expire()
     const startup = feed.pull('fw', { ...STREAM, startup: true })
-    expect(values(startup.deleted.map((d) => d.entry))).toEqual(['192.0.2.1', '192.0.2.2'])
+    expect(values([...startup.deleted].map((d) => d.entry))).toEqual(['192.0.2.1', '192.0.2.2'])
     expect(values(startup.added)).toEqual(['192.0.2.3'])
     const firewall = feed.pull('fw', { ...STREAM, startup: true, deletedOnStartup: false })
-    expect(firewall.deleted).toEqual([])
+    expect([...firewall.deleted]).toEqual([])
   })
 
   it('resyncs a bouncer whose cursor fell out of the journal', () => {
@@ -192,7 +192,7 @@ describe('DecisionFeed.pull', () => {
     for (let i = 2; i <= 5; i++) list.block({ value: `192.0.2.${i}` })
     const pull = feed.pull('fw', STREAM)
     expect(pull.mode).toBe('resync')
-    expect(pull.added).toHaveLength(5)
+    expect([...pull.added]).toHaveLength(5)
     pull.commit()
     expect(feed.pull('fw', STREAM).mode).toBe('delta')
     feed.forget('fw')

@@ -1,6 +1,7 @@
 import { indicatorContains, parseIndicator, type Indicator } from '../../protocol/indicator.ts'
 import type { BlockEntry, BlocklistView, BlockOrigin } from '../blocklist/block-entry.ts'
 import type { ChangeJournal, JournalRecord } from './change-journal.ts'
+import { SnapshotCache, type RemovedDecision } from './decision-snapshot.ts'
 import { formatGoDurationMs } from './go-duration.ts'
 
 /**
@@ -139,21 +140,31 @@ export interface DecisionQuery extends DecisionFilter {
   contains?: boolean
 }
 
-export interface RemovedDecision {
-  entry: BlockEntry
-  /** when it left the list (expiry or removal) */
-  endedAt: number
-}
+export type { RemovedDecision }
 
-/** One bouncer's pull, before formatting (a startup pull of a million entries is formatted in chunks). */
+/**
+ * One bouncer's pull, before formatting. A startup or resync answer is read from the shared snapshot as it is
+ * written (a million entries are never built at once, nor once per bouncer); a delta is collapsed up front.
+ */
 export interface StreamPull {
   /** startup: asked for; resync: the bouncer's position was lost (restart, journal overflow); delta: since last */
   mode: 'startup' | 'resync' | 'delta'
   now: number
-  added: BlockEntry[]
-  deleted: RemovedDecision[]
+  /** new decisions, by id; each iteration reads the list afresh */
+  added: Iterable<BlockEntry>
+  deleted: Iterable<RemovedDecision>
+  /** at most this many decisions in all: small answers are sent as one body */
+  bound: number
   /** moves the bouncer's cursor past this pull; call once the answer has been sent whole */
   commit(): void
+}
+
+/** A whole-list or range query, read from the shared snapshot as it is written. */
+export interface DecisionScan {
+  now: number
+  /** at most this many decisions */
+  bound: number
+  decisions: Iterable<CrowdsecDecision>
 }
 
 export interface PullOptions {
@@ -180,29 +191,44 @@ export class DecisionFeed {
   readonly #journal: ChangeJournal
   readonly #clock: () => number
   readonly #cursors = new Map<string, number>()
+  /** the one snapshot of the list that startup pulls, whole-list queries and SSE snapshots read */
+  readonly snapshots: SnapshotCache
 
-  constructor(view: BlocklistView, journal: ChangeJournal, options: { clock?: () => number } = {}) {
+  constructor(
+    view: BlocklistView,
+    journal: ChangeJournal,
+    options: { clock?: () => number; snapshotMaxLag?: number } = {},
+  ) {
     this.#view = view
     this.#journal = journal
     this.#clock = options.clock ?? Date.now
+    this.snapshots = new SnapshotCache(view, journal, {
+      clock: this.#clock,
+      ...(options.snapshotMaxLag !== undefined ? { maxLag: options.snapshotMaxLag } : {}),
+    })
+  }
+
+  /**
+   * Whether a query is answered by a lookup (one address, one value) rather than a pass over the whole list:
+   * the live-mode hot path, small by nature.
+   */
+  static isPointQuery(q: DecisionQuery): boolean {
+    const address = q.address
+    if (address !== undefined) return (q.contains ?? true) && !address.isRange
+    return q.value !== undefined
   }
 
   /** Active decisions matching the query, by id; [] for none (the route answers `null` then, as LAPI does). */
   query(q: DecisionQuery): CrowdsecDecision[] {
+    if (!DecisionFeed.isPointQuery(q)) return [...this.scan(q).decisions]
     const now = this.#clock()
-    let candidates: Iterable<BlockEntry>
-    const address = q.address
-    const contains = q.contains ?? true
-    if (address !== undefined && contains && !address.isRange) {
-      candidates = this.#view.lookup(address.canonical)
-      if ((candidates as BlockEntry[]).length === 0) return []
-    } else if (address !== undefined) {
-      candidates = this.#scan(address, contains)
-    } else if (q.value !== undefined) {
-      const entry = this.#view.get(q.value)
-      candidates = entry === undefined ? [] : [entry]
+    let candidates: BlockEntry[]
+    if (q.address !== undefined) {
+      candidates = this.#view.lookup(q.address.canonical)
+      if (candidates.length === 0) return []
     } else {
-      candidates = this.#view.entries()
+      const entry = this.#view.get(q.value as string)
+      candidates = entry === undefined ? [] : [entry]
     }
     const out: CrowdsecDecision[] = []
     for (const entry of candidates) {
@@ -211,54 +237,71 @@ export class DecisionFeed {
     return out.length > 1 ? out.sort(byId) : out
   }
 
-  *#scan(address: Indicator, contains: boolean): Generator<BlockEntry> {
-    for (const entry of this.#view.entries()) {
-      let indicator: Indicator
-      try {
-        indicator = parseIndicator(entry.value)
-      } catch {
-        continue
+  /** A query over the whole list (no address, or a range), by id, read lazily from the shared snapshot. */
+  scan(q: DecisionQuery): DecisionScan {
+    const now = this.#clock()
+    const read = this.snapshots.read()
+    const address = q.address
+    const contains = q.contains ?? true
+    function* decisions(): Generator<CrowdsecDecision> {
+      for (const entry of read.entries(now)) {
+        if (!matchesFilter(entry, q)) continue
+        if (address !== undefined) {
+          let indicator: Indicator
+          try {
+            indicator = parseIndicator(entry.value)
+          } catch {
+            continue
+          }
+          if (!(contains ? indicatorContains(indicator, address) : indicatorContains(address, indicator)))
+            continue
+        }
+        yield toCrowdsecDecision(entry, now)
       }
-      if (contains ? indicatorContains(indicator, address) : indicatorContains(address, indicator))
-        yield entry
     }
+    return { now, bound: read.bound, decisions: { [Symbol.iterator]: decisions } }
   }
 
   pull(bouncer: string, options: PullOptions): StreamPull {
     const now = this.#clock()
-    const head = this.#journal.head
     const cursor = this.#cursors.get(bouncer)
     const records = !options.startup && cursor !== undefined ? this.#journal.since(cursor) : undefined
-    const commit = () => {
-      this.#cursors.set(bouncer, head)
-    }
     if (records === undefined) {
       const mode = options.startup ? 'startup' : 'resync'
-      const added: BlockEntry[] = []
-      for (const entry of this.#view.entries()) {
-        if (entry.expiresAt > now && matchesFilter(entry, options.filter)) added.push(entry)
+      const read = this.snapshots.read()
+      const { filter } = options
+      return {
+        mode,
+        now,
+        added: {
+          *[Symbol.iterator]() {
+            for (const entry of read.entries(now)) if (matchesFilter(entry, filter)) yield entry
+          },
+        },
+        deleted: {
+          *[Symbol.iterator]() {
+            if (!options.deletedOnStartup) return
+            for (const removed of read.ended()) if (matchesFilter(removed.entry, filter)) yield removed
+          },
+        },
+        bound: read.bound,
+        commit: () => {
+          this.#cursors.set(bouncer, read.head)
+        },
       }
-      added.sort(byId)
-      const deleted = options.deletedOnStartup ? this.#recentlyEnded(options.filter) : []
-      return { mode, now, added, deleted, commit }
     }
-    return { mode: 'delta', now, ...collapse(records, now, options.filter), commit }
-  }
-
-  /** The latest ending of each value the journal still remembers, unless the value is blocked again. */
-  #recentlyEnded(filter: DecisionFilter): RemovedDecision[] {
-    const latest = new Map<string, RemovedDecision>()
-    for (const record of this.#journal.held()) {
-      const change = record.change
-      if (change.kind !== 'removed' || change.reason === 'replaced') continue
-      if (!matchesFilter(change.entry, filter)) continue
-      latest.set(change.entry.value, { entry: change.entry, endedAt: record.at })
+    const head = this.#journal.head
+    const { added, deleted } = collapse(records, now, options.filter)
+    return {
+      mode: 'delta',
+      now,
+      added,
+      deleted,
+      bound: added.length + deleted.length,
+      commit: () => {
+        this.#cursors.set(bouncer, head)
+      },
     }
-    const out: RemovedDecision[] = []
-    for (const removed of latest.values()) {
-      if (this.#view.get(removed.entry.value) === undefined) out.push(removed)
-    }
-    return out.sort((a, b) => a.entry.id - b.entry.id)
   }
 
   /** Drops a bouncer's cursor (when it is deleted). */

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -8,10 +8,14 @@ import { parseIndicator, type Indicator } from '../../../protocol/indicator.ts'
 import type { BouncerService } from '../../bouncer/bouncer-service.ts'
 import {
   buildFilter,
+  DecisionFeed,
   toCrowdsecDecision,
   type DecisionQuery,
   type StreamPull,
 } from '../../bouncer/decision-feed.ts'
+import { pacedStream, type StreamSource } from '../../bouncer/paced-stream.ts'
+import { isRefusal, type StreamRefusal } from '../../bouncer/stream-gate.ts'
+import { outgoingOf, refusalMessage, STREAM_RETRY_AFTER_SECONDS } from './decision-stream.ts'
 
 /**
  * CrowdSec's Local API as bouncers use it (pkg/apiserver/controllers/v1/decisions.go), so the firewall, nginx,
@@ -111,46 +115,94 @@ export function parseDecisionsQuery(q: Record<string, string>): DecisionQuery {
   }
 }
 
-/** Above this many decisions a stream answer is written in chunks rather than built as one string. */
+/** Above this many decisions an answer is written as the client reads it rather than built as one string. */
 const CHUNK = 2000
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=UTF-8' }
 
-/** `{"new":[...],"deleted":[...]}` produced a chunk at a time; the cursor moves once the last chunk is taken. */
-function chunkedAnswer(pull: StreamPull): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder()
-  let part: 'new' | 'deleted' | 'done' = 'new'
-  let i = 0
-  return new ReadableStream({
-    pull(controller) {
-      let out = i === 0 && part === 'new' ? '{"new":[' : ''
-      const end = i + CHUNK
-      if (part === 'new') {
-        for (; i < pull.added.length && i < end; i++) {
-          out += (i > 0 ? ',' : '') + JSON.stringify(toCrowdsecDecision(pull.added[i], pull.now))
-        }
-        if (i === pull.added.length) {
-          out += '],"deleted":['
-          part = 'deleted'
-          i = 0
-        }
-      } else if (part === 'deleted') {
-        for (; i < pull.deleted.length && i < end; i++) {
-          const d = pull.deleted[i]
-          out += (i > 0 ? ',' : '') + JSON.stringify(toCrowdsecDecision(d.entry, pull.now, d.endedAt))
-        }
-        if (i === pull.deleted.length) {
-          out += ']}'
-          part = 'done'
-        }
+/**
+ * A JSON document written a piece at a time: each section's opening text, its items joined by commas, then
+ * the closing text. With `empty`, the opening waits for the first item and an answer without any is `empty`
+ * instead (LAPI's `null`).
+ */
+class JsonAnswer implements StreamSource {
+  readonly #sections: Array<{ open: string; items: Iterator<string> }>
+  readonly #end: string
+  readonly #empty: string | undefined
+  readonly #done: () => void
+  #section = 0
+  #inSection = 0
+  #opened = false
+  #total = 0
+  #finished = false
+
+  constructor(
+    sections: Array<[open: string, items: Iterable<string>]>,
+    end: string,
+    options: { empty?: string; done?: () => void } = {},
+  ) {
+    this.#sections = sections.map(([open, items]) => ({ open, items: items[Symbol.iterator]() }))
+    this.#end = end
+    this.#empty = options.empty
+    this.#done = options.done ?? (() => {})
+  }
+
+  next(budget: number): string | undefined {
+    if (this.#finished) return undefined
+    let out = ''
+    while (this.#section < this.#sections.length) {
+      const section = this.#sections[this.#section]
+      if (!this.#opened && this.#empty === undefined) {
+        out += section.open
+        this.#opened = true
       }
-      if (out.length > 0) controller.enqueue(encoder.encode(out))
-      if (part === 'done') {
-        pull.commit()
-        controller.close()
+      for (;;) {
+        if (out.length >= budget) return out
+        const step = section.items.next()
+        if (step.done === true) break
+        if (!this.#opened) {
+          out += section.open
+          this.#opened = true
+        } else if (this.#inSection > 0) {
+          out += ','
+        }
+        out += step.value
+        this.#inSection++
+        this.#total++
       }
-    },
-  })
+      this.#section++
+      this.#inSection = 0
+      if (this.#empty === undefined) this.#opened = false
+    }
+    this.#finished = true
+    this.#done()
+    return this.#empty !== undefined && this.#total === 0 ? this.#empty : out + this.#end
+  }
+}
+
+function* map<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item)
+}
+
+/** `{"new":[...],"deleted":[...]}`; the bouncer's cursor moves once the last piece is taken. */
+function streamAnswer(pull: StreamPull): JsonAnswer {
+  return new JsonAnswer(
+    [
+      ['{"new":[', map(pull.added, (e) => JSON.stringify(toCrowdsecDecision(e, pull.now)))],
+      [
+        '],"deleted":[',
+        map(pull.deleted, (d) => JSON.stringify(toCrowdsecDecision(d.entry, pull.now, d.endedAt))),
+      ],
+    ],
+    ']}',
+    { done: () => pull.commit() },
+  )
+}
+
+function refused(refusal: StreamRefusal): HTTPException {
+  const err = lapiError(429, refusalMessage(refusal))
+  err.res?.headers.set('retry-after', String(STREAM_RETRY_AFTER_SECONDS))
+  return err
 }
 
 export interface BouncerAuthOptions {
@@ -162,7 +214,23 @@ export interface BouncerAuthOptions {
 }
 
 export function bouncerDecisionRoutes(bouncers: BouncerService, options: BouncerAuthOptions = {}): Hono<Env> {
-  const { keys, feed } = bouncers
+  const { keys, feed, streams } = bouncers
+
+  /**
+   * A long answer, written as the bouncer reads it within the stream limits (the same gate as the SSE
+   * stream's), or 429 beyond them.
+   */
+  const paced = (c: Context<Env>, source: StreamSource): Response => {
+    const lease = streams.acquire(c.get('bouncer'), 'lapi')
+    if (isRefusal(lease)) throw refused(lease)
+    const outgoing = outgoingOf(c)
+    const body = pacedStream(source, lease, {
+      bufferBytes: streams.limits.bufferBytes,
+      ...(outgoing !== undefined ? { outgoing } : {}),
+    })
+    return c.body(body, 200, JSON_HEADERS)
+  }
+
   return (
     new Hono<Env>()
       .use('*', async (c, next) => {
@@ -177,9 +245,22 @@ export function bouncerDecisionRoutes(bouncers: BouncerService, options: Bouncer
 
       // Live mode: "is this address banned?" on every request a web server sees. The hot path.
       .get('/decisions', (c) => {
-        const decisions = feed.query(parseDecisionsQuery(c.req.query()))
+        const query = parseDecisionsQuery(c.req.query())
         // HEAD runs this handler too (Hono strips the body); like LAPI it does not count as a pull.
         if (c.req.method !== 'HEAD') keys.touch(c.get('bouncer'))
+        if (!DecisionFeed.isPointQuery(query)) {
+          // The whole list or a range: read from the shared snapshot as the client takes it.
+          if (c.req.method === 'HEAD') return c.body(null, 200, JSON_HEADERS)
+          const scan = feed.scan(query)
+          if (scan.bound > CHUNK) {
+            const items = map(scan.decisions, (d) => JSON.stringify(d))
+            return paced(c, new JsonAnswer([['[', items]], ']', { empty: 'null' }))
+          }
+          const decisions = [...scan.decisions]
+          if (decisions.length === 0) return c.body('null', 200, JSON_HEADERS)
+          return c.json(decisions)
+        }
+        const decisions = feed.query(query)
         // LAPI answers `null`, not `[]`, when nothing matches; the Lua bouncers test for exactly that.
         if (decisions.length === 0) return c.body('null', 200, JSON_HEADERS)
         return c.json(decisions)
@@ -197,12 +278,10 @@ export function bouncerDecisionRoutes(bouncers: BouncerService, options: Bouncer
           deletedOnStartup: !(c.req.header('user-agent') ?? '').startsWith('crowdsec-firewall-bouncer'),
         })
         keys.touch(bouncer)
-        if (pull.added.length + pull.deleted.length > CHUNK) {
-          return c.body(chunkedAnswer(pull), 200, JSON_HEADERS)
-        }
+        if (pull.bound > CHUNK) return paced(c, streamAnswer(pull))
         const body = {
-          new: pull.added.map((e) => toCrowdsecDecision(e, pull.now)),
-          deleted: pull.deleted.map((d) => toCrowdsecDecision(d.entry, pull.now, d.endedAt)),
+          new: Array.from(pull.added, (e) => toCrowdsecDecision(e, pull.now)),
+          deleted: Array.from(pull.deleted, (d) => toCrowdsecDecision(d.entry, pull.now, d.endedAt)),
         }
         pull.commit()
         return c.json(body)

@@ -1,8 +1,11 @@
-import { Hono } from 'hono'
-import { streamSSE, type SSEStreamingApi } from 'hono/streaming'
+import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 import type { BouncerService } from '../../bouncer/bouncer-service.ts'
-import type { JournalRecord } from '../../bouncer/change-journal.ts'
+import type { ChangeJournal, JournalRecord } from '../../bouncer/change-journal.ts'
+import type { SnapshotCache } from '../../bouncer/decision-snapshot.ts'
+import { pacedStream, type OutgoingConnection, type StreamSource } from '../../bouncer/paced-stream.ts'
+import { isRefusal, type StreamRefusal } from '../../bouncer/stream-gate.ts'
+import { apiError } from '../errors.ts'
 import { queryParams } from '../validate.ts'
 import { entryView } from './blocklist.ts'
 
@@ -13,10 +16,25 @@ export interface DecisionStreamOptions {
 
 export const DEFAULT_HEARTBEAT_MS = 15_000
 
-/** Records written per wake-up before yielding to other connections. */
+/** Journal records taken per look, so one busy stream does not hold the others up. */
 const BATCH = 500
 
+/** Seconds a refused client is told to wait before it tries again. */
+export const STREAM_RETRY_AFTER_SECONDS = 10
+
 const StreamQuery = z.object({ snapshot: z.enum(['true', 'false']).optional() })
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  // so @hono/node-server sends the headers at once instead of reading ahead to size the body
+  'transfer-encoding': 'chunked',
+}
+
+function sse(event: string, data: string, id?: string): string {
+  return `event: ${event}\ndata: ${data}\n${id !== undefined ? `id: ${id}\n` : ''}\n`
+}
 
 function recordData(record: JournalRecord): string {
   const { change } = record
@@ -36,100 +54,205 @@ function parseEventId(text: string | undefined, epoch: string): number | undefin
   return Number.isSafeInteger(seq) && seq >= 0 ? seq : undefined
 }
 
+/** The message of a 429 for a stream the gate refused. */
+export function refusalMessage(refusal: StreamRefusal): string {
+  return refusal.reason === 'token'
+    ? `too many open streams for this token (at most ${refusal.limit}); close one or retry later`
+    : `too many open streams on this node (at most ${refusal.limit}); retry later`
+}
+
+/** node:http's response when the app is served by @hono/node-server; undefined in-process (app.request). */
+export function outgoingOf(c: Context): OutgoingConnection | undefined {
+  return (c.env as { outgoing?: OutgoingConnection } | undefined)?.outgoing
+}
+
+const WAIT = Symbol('wait')
+type Wake = 'change' | 'timeout'
+
+/**
+ * One client's events: an optional reset, the snapshot (read from the shared one as the client takes it),
+ * `synced`, then the journal from there on, with heartbeats while nothing happens.
+ */
+class SseSource implements StreamSource {
+  readonly #heartbeatMs: number
+  readonly #events: Generator<string | typeof WAIT, void, Wake | undefined>
+  readonly #off: () => void
+  #changed = false
+  #parked = false
+  #closed = false
+  #wake: ((why: Wake) => void) | undefined
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(
+    journal: ChangeJournal,
+    snapshots: SnapshotCache,
+    size: () => number,
+    clock: () => number,
+    options: { snapshot: boolean; lastEventId: string | undefined; heartbeatMs: number },
+  ) {
+    this.#heartbeatMs = options.heartbeatMs
+    this.#off = journal.onAppend(() => {
+      this.#changed = true
+      this.#wake?.('change')
+    })
+    this.#events = events(journal, snapshots, size, clock, options)
+  }
+
+  async next(budget: number): Promise<string | undefined> {
+    let out = ''
+    let input: Wake | undefined
+    if (this.#parked) {
+      this.#parked = false
+      input = await this.#wait()
+    }
+    while (!this.#closed) {
+      const step = this.#events.next(input)
+      input = undefined
+      if (step.done === true) return out.length > 0 ? out : undefined
+      if (step.value === WAIT) {
+        if (out.length > 0) {
+          // hand over what is ready; the wait comes when the client asks for more
+          this.#parked = true
+          return out
+        }
+        input = await this.#wait()
+        continue
+      }
+      out += step.value
+      if (out.length >= budget) return out
+    }
+    return undefined
+  }
+
+  #wait(): Promise<Wake> {
+    if (this.#changed) {
+      this.#changed = false
+      return Promise.resolve('change')
+    }
+    return new Promise<Wake>((resolve) => {
+      const done = (why: Wake) => {
+        clearTimeout(this.#timer)
+        this.#wake = undefined
+        this.#changed = false
+        resolve(why)
+      }
+      this.#wake = done
+      this.#timer = setTimeout(() => done('timeout'), this.#heartbeatMs)
+    })
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#off()
+    this.#wake?.('change')
+    clearTimeout(this.#timer)
+  }
+}
+
+function* events(
+  journal: ChangeJournal,
+  snapshots: SnapshotCache,
+  size: () => number,
+  clock: () => number,
+  options: { snapshot: boolean; lastEventId: string | undefined },
+): Generator<string | typeof WAIT, void, Wake | undefined> {
+  const epoch = journal.epoch
+  const { snapshot, lastEventId } = options
+
+  function* resync(reason: string | undefined): Generator<string, number> {
+    if (reason !== undefined) yield sse('reset', JSON.stringify({ reason }))
+    let head = journal.head
+    if (snapshot) {
+      // The shared snapshot and the few changes after it, up to `head`; changes made while the client reads
+      // follow as events from there (applying an `added` or `removed` twice is harmless).
+      const read = snapshots.read()
+      head = read.head
+      for (const entry of read.entries(clock())) yield sse('added', JSON.stringify(entryView(entry)))
+    }
+    yield sse('synced', JSON.stringify({ epoch, seq: head, snapshot, size: size() }), `${epoch}.${head}`)
+    return head
+  }
+
+  let cursor: number
+  const resumeAt = parseEventId(lastEventId, epoch)
+  if (resumeAt !== undefined && journal.since(resumeAt, 0) !== undefined) {
+    cursor = resumeAt
+  } else {
+    cursor = yield* resync(
+      lastEventId === undefined
+        ? undefined
+        : resumeAt === undefined
+          ? 'unknown event id (from before a node restart?)'
+          : 'missed changes are no longer held',
+    )
+  }
+  for (;;) {
+    const records = journal.since(cursor, BATCH)
+    if (records === undefined) {
+      cursor = yield* resync('fell behind: missed changes are no longer held')
+      continue
+    }
+    if (records.length > 0) {
+      for (const record of records) {
+        yield sse(record.change.kind, recordData(record), `${epoch}.${record.seq}`)
+        cursor = record.seq
+      }
+      continue
+    }
+    const why = yield WAIT
+    if (why === 'timeout') {
+      yield sse('heartbeat', JSON.stringify({ time: new Date(clock()).toISOString(), seq: cursor }))
+    }
+  }
+}
+
 /**
  * Blocklist changes as server-sent events, for enforcers that are not CrowdSec bouncers (a sidecar updating
  * nftables sets, a dashboard). `?snapshot=true` first sends every active entry as `added`, then `synced`; after
  * that each change is an `added` or `removed` event whose id is `<epoch>.<seq>`. A client reconnecting with
  * `Last-Event-ID` gets exactly what it missed while the journal still holds it, else a `reset` event (and the
  * snapshot again, if it asked for one) so it knows to rebuild.
+ *
+ * Events are produced as the client reads them, from the snapshot all streams share, and only while the
+ * connection holds less than `api.streams.bufferBytes` unsent; a client that leaves its output unread for
+ * `api.streams.stallSeconds` is disconnected, and streams beyond `api.streams.maxPerToken` (per token) or
+ * `maxTotal` (in all) are refused with 429.
  */
 export function decisionStreamRoutes(
   bouncers: BouncerService,
   options: Partial<DecisionStreamOptions> = {},
 ): Hono {
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
-  const { journal, blocklist } = bouncers
-
-  const sendSnapshot = async (stream: SSEStreamingApi): Promise<void> => {
-    // Entries are taken up front: the list may change while a slow client reads.
-    for (const entry of [...blocklist.entries()]) {
-      if (stream.aborted) return
-      await stream.writeSSE({ event: 'added', data: JSON.stringify(entryView(entry)) })
-    }
-  }
+  const { journal, blocklist, feed, streams } = bouncers
 
   return new Hono().get('/', queryParams(StreamQuery), (c) => {
+    // Hono answers HEAD with the GET handler's headers and drops the body: no stream to hold a slot for.
+    if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': SSE_HEADERS['content-type'] })
     const snapshot = c.req.valid('query').snapshot === 'true'
-    const lastEventId = c.req.header('last-event-id')
-    return streamSSE(c, async (stream) => {
-      const epoch = journal.epoch
-      let wake: ((why: 'change' | 'timeout') => void) | undefined
-      const off = journal.onAppend(() => wake?.('change'))
-      stream.onAbort(() => wake?.('change'))
-      let timer: NodeJS.Timeout | undefined
-
-      const resync = async (reason: string | undefined): Promise<number> => {
-        if (reason !== undefined) await stream.writeSSE({ event: 'reset', data: JSON.stringify({ reason }) })
-        // Changes made while the snapshot is written follow it as events, from this head on (applying an
-        // `added` or `removed` twice is harmless).
-        const head = journal.head
-        if (snapshot) await sendSnapshot(stream)
-        await stream.writeSSE({
-          event: 'synced',
-          id: `${epoch}.${head}`,
-          data: JSON.stringify({ epoch, seq: head, snapshot, size: blocklist.size }),
-        })
-        return head
-      }
-
-      try {
-        let cursor: number
-        const resumeAt = parseEventId(lastEventId, epoch)
-        if (resumeAt !== undefined && journal.since(resumeAt, 0) !== undefined) {
-          cursor = resumeAt
-        } else {
-          cursor = await resync(
-            lastEventId === undefined
-              ? undefined
-              : resumeAt === undefined
-                ? 'unknown event id (from before a node restart?)'
-                : 'missed changes are no longer held',
-          )
-        }
-        while (!stream.aborted && !stream.closed) {
-          const records = journal.since(cursor, BATCH)
-          if (records === undefined) {
-            cursor = await resync('fell behind: missed changes are no longer held')
-            continue
-          }
-          if (records.length > 0) {
-            for (const record of records) {
-              await stream.writeSSE({
-                event: record.change.kind,
-                id: `${epoch}.${record.seq}`,
-                data: recordData(record),
-              })
-              cursor = record.seq
-            }
-            continue
-          }
-          const why = await new Promise<'change' | 'timeout'>((resolve) => {
-            wake = resolve
-            timer = setTimeout(() => resolve('timeout'), heartbeatMs)
-          })
-          clearTimeout(timer)
-          wake = undefined
-          if (why === 'timeout' && !stream.aborted) {
-            await stream.writeSSE({
-              event: 'heartbeat',
-              data: JSON.stringify({ time: new Date().toISOString(), seq: cursor }),
-            })
-          }
-        }
-      } finally {
-        off()
-        clearTimeout(timer)
-      }
+    const token = (c.get as (key: string) => unknown)('tokenName')
+    const lease = streams.acquire(typeof token === 'string' ? token : 'anonymous', 'sse')
+    if (isRefusal(lease)) {
+      const err = apiError(429, refusalMessage(lease))
+      err.res?.headers.set('retry-after', String(STREAM_RETRY_AFTER_SECONDS))
+      throw err
+    }
+    const source = new SseSource(
+      journal,
+      feed.snapshots,
+      () => blocklist.size,
+      () => streams.now(),
+      {
+        snapshot,
+        lastEventId: c.req.header('last-event-id'),
+        heartbeatMs,
+      },
+    )
+    const outgoing = outgoingOf(c)
+    const body = pacedStream(source, lease, {
+      bufferBytes: streams.limits.bufferBytes,
+      ...(outgoing !== undefined ? { outgoing } : {}),
     })
+    return c.body(body, 200, SSE_HEADERS)
   })
 }
