@@ -94,6 +94,17 @@ export const ApiSchema = z.strictObject({
   // secret: error messages print "[redacted]" instead of the value
   token: z.string().min(MIN_API_TOKEN_LENGTH).meta({ secret: true }).optional(),
   enabled: z.boolean().default(true),
+  // Long answers (SSE change stream, CrowdSec startup pulls, whole-list queries); node/bouncer/stream-gate.ts
+  streams: z
+    .strictObject({
+      maxPerToken: int(1, 10_000).default(8),
+      maxTotal: int(1, 100_000).default(64),
+      // unsent bytes the server holds per connection before waiting for the client to read
+      bufferBytes: int(65_536, 16_777_216).default(262_144),
+      // a client that leaves its output unread this long is disconnected
+      stallSeconds: int(1, 86_400).default(60),
+    })
+    .prefault({}),
 })
 
 export const P2pSchema = z.strictObject({

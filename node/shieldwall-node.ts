@@ -338,7 +338,7 @@ export class ShieldwallNode {
     this.alerts.start()
     this.blocklistSummaries.start()
     this.catchUp.start()
-    this.#bouncers = bouncerService()({
+    this.#bouncers = bouncerService({ streams: config.api.streams })({
       store,
       blocklist: this.#blocklist,
       logger: this.log,
