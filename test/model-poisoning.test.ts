@@ -9,7 +9,29 @@ import { modelHash } from '../node/learning/model/model-hash.ts'
 import { createHost, type ShieldwallHost } from '../node/p2p/create-host.ts'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
 import { TOPICS } from '../protocol/topics.ts'
+import { encodeEnvelope, sealEnvelope } from '../protocol/envelope/envelope.ts'
+import {
+  MODEL_ANNOUNCE_TYPE,
+  MODEL_ANNOUNCE_VERSION,
+  type ModelAnnounceBody,
+} from '../protocol/messages/model-announce.ts'
+import type { AggregationRecord } from '../node/learning/federation/federation-service.ts'
+import type { MlpModel } from '../node/learning/model/mlp.ts'
+import { createHostilePeer, stopAll, type HostilePeer } from './helpers/hostile-peer.ts'
 import { api, startTestNode, stopAndRemove, waitFor } from './helpers/test-node.ts'
+
+/** what a model-sync server answers for `model`, claiming `round` */
+function syncAnswer(model: MlpModel, round: number): ModelSyncResponse {
+  const shapes = layerShapes(model.architecture).flatMap(([i, o]) => [[i, o], [o]])
+  return {
+    modelHash: modelHash(model),
+    parentHash: null,
+    round,
+    schema: schemaId(model.schema),
+    shapes,
+    data: encodeWeights(model.weights, shapes, 'f32').data,
+  }
+}
 
 const FAKE_PEERS = 4
 const VISITORS = 20
@@ -161,4 +183,138 @@ describe('model sync under fresh identities answering with a poisoned model', ()
     )
     expect(banned, JSON.stringify(banned.slice(0, 2))).toEqual([])
   }, 30_000)
+})
+
+/**
+ * Fork healing starts a sync by itself when recent announces name another model. Announces are as free as
+ * identities: they are weighed by trust (and must fit the round clock), so four fresh identities announcing the
+ * poisoned model start nothing, while one peer the node trusts still heals it.
+ */
+describe('fork healing follows trusted announces, not the number of announcing keys', () => {
+  const ROUND_MS = 2000
+  let node: ShieldwallNode
+  let fresh: HostilePeer[] = []
+  let trusted: HostilePeer
+  let poisoned: MlpModel
+  let honest: MlpModel
+  let asked = 0
+  let seq = 0
+  const closes: AggregationRecord[] = []
+
+  async function announce(peer: HostilePeer, model: MlpModel, round: number) {
+    const now = Date.now()
+    const body: ModelAnnounceBody = {
+      modelHash: modelHash(model),
+      parentHash: null,
+      round,
+      schema: schemaId(model.schema),
+      metrics: {},
+    }
+    const bytes = encodeEnvelope(
+      sealEnvelope(
+        {
+          type: MODEL_ANNOUNCE_TYPE,
+          version: MODEL_ANNOUNCE_VERSION,
+          sender: peer.publicKey,
+          seq: ++seq,
+          createdAt: now,
+          expiresAt: now + 600_000,
+          body,
+        },
+        peer.secretKey,
+      ),
+    )
+    await peer.publish(TOPICS.models, bytes)
+  }
+
+  async function serve(peer: HostilePeer, model: () => MlpModel) {
+    await serveModelSync(
+      peer.host,
+      async () => {
+        asked++
+        return syncAnswer(model(), node.learning.status().round)
+      },
+      { timeoutMs: 5000 },
+    )
+  }
+
+  /** resolves after `n` more round closes: every train step (and so every fork-healing check) between ran */
+  function closesLater(n: number) {
+    const target = closes.length + n
+    return waitFor(() => closes.length >= target, 20 * ROUND_MS, `${n} round closes`)
+  }
+
+  beforeAll(async () => {
+    node = await startTestNode({
+      cli: {
+        p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], dht: { enabled: false } },
+        learning: { roundMs: ROUND_MS, trainFraction: 0.1, closeFraction: 0.75 },
+      },
+    })
+    node.learning.onAggregation((r) => closes.push(r))
+    const initial = node.learning.model
+    poisoned = withFlatWeights(initial, new Float32Array(parameterCount(initial.architecture)).fill(0.5))
+    // an honest step: the initial model nudged a little
+    honest = withFlatWeights(
+      initial,
+      Array.from(
+        initial.weights.flatMap((w) => Array.from(w)),
+        (w, i) => w + (i % 3 === 0 ? 1e-3 : 0),
+      ),
+    )
+    for (let i = 0; i < FAKE_PEERS; i++) {
+      const peer = await createHostilePeer()
+      await serve(peer, () => poisoned)
+      await peer.connect(node, [TOPICS.models])
+      fresh.push(peer)
+    }
+    trusted = await createHostilePeer()
+    await serve(trusted, () => honest)
+    await trusted.connect(node, [TOPICS.models])
+    await node.reputation.pin(trusted.peerId, 'trusted')
+  }, 30_000)
+
+  afterAll(async () => {
+    await stopAll([...fresh, trusted])
+    await stopAndRemove(node)
+  })
+
+  it('four fresh identities announcing the poisoned model start no sync', async () => {
+    const before = node.learning.modelHash
+    const round = node.learning.status().round
+    for (const peer of fresh) await announce(peer, poisoned, round)
+    await waitFor(
+      () =>
+        node.learning.peers().filter((p) => p.lastAnnounce?.modelHash === modelHash(poisoned)).length ===
+        FAKE_PEERS,
+      10_000,
+      'the node to take every fake announce',
+    )
+    // a round from the future is refused outright
+    const ignored = node.learning.counts.ignored.wrong_round ?? 0
+    await announce(fresh[0], poisoned, 1e12)
+    await waitFor(
+      () => (node.learning.counts.ignored.wrong_round ?? 0) > ignored,
+      10_000,
+      'the 1e12 announce',
+    )
+
+    await closesLater(2)
+    expect(asked).toBe(0)
+    expect(node.learning.modelHash).toBe(before)
+    expect(node.learning.globalHash).toBe(before)
+  }, 60_000)
+
+  it('one trusted peer announcing another model heals the node, even with the fresh identities answering too', async () => {
+    await announce(trusted, honest, node.learning.status().round)
+    await waitFor(
+      () => node.learning.modelHash === modelHash(honest),
+      20 * ROUND_MS,
+      "the node to heal onto the trusted peer's model",
+    )
+    expect(node.learning.globalHash).toBe(modelHash(honest))
+    // no labelled data here: adopted provisionally, its findings cannot ban on their own
+    expect(node.learning.status().modelProvisional).toBe(true)
+    expect(node.learning.detector.provisional).toBe(true)
+  }, 60_000)
 })
