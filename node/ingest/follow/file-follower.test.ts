@@ -341,6 +341,34 @@ describe('FileFollower', () => {
     expect((await offsets.get(path))?.offset).toBe(asText(numbered('l', 0, 3)).length)
   })
 
+  it('hands the consumer the record it stores after the batch, to commit with the results in one batch', async () => {
+    const path = join(dir, 'app.log')
+    await writeFile(path, asText(numbered('l', 0, 3)))
+    const f = fileFollower({ path, pollIntervalMs: POLL, startAt: 'beginning' })({ offsets })
+    running.push(f)
+    const results = db.sublevel<string, string>('results', { valueEncoding: 'utf8' })
+    const metas: LinesMeta[] = []
+    const storedDuring: (number | undefined)[] = []
+    await f.start(async (batch, meta) => {
+      metas.push(meta)
+      storedDuring.push((await offsets.get(path))?.offset)
+      await db.batch([
+        { type: 'put', sublevel: results, key: String(meta.offset), value: batch.join(',') },
+        (offsets as LevelOffsetStore).putOp(meta.path, meta.record),
+      ])
+    })
+    await until(() => f.stats().linesRead === 3, 'the lines')
+    await appendFile(path, asText(numbered('l', 3, 5)))
+    await until(() => f.stats().linesRead === 5, 'the appended lines')
+    await f.stop()
+    expect(metas.map((m) => m.record.offset)).toEqual(metas.map((m) => m.offset))
+    // while a batch is handled the store still says where it began: the follower writes only afterwards
+    expect(storedDuring).toEqual([0, asText(numbered('l', 0, 3)).length])
+    // and what it writes then is the record the consumer already committed
+    expect(await offsets.get(path)).toEqual(metas.at(-1)!.record)
+    expect(metas.at(-1)!.offset).toBe(asText(numbered('l', 0, 5)).length)
+  })
+
   it('reads a large file from the beginning across chunk boundaries without losing or repeating a line', async () => {
     const path = join(dir, 'big.log')
     const n = 50_000
