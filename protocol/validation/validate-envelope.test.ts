@@ -7,7 +7,15 @@ import { encodeEnvelope, sealEnvelope, type Envelope } from '../envelope/envelop
 import { ALERT_TYPE, ALERT_VERSION, type AlertBody } from '../messages/alert.ts'
 import { TOPIC_MESSAGES } from '../messages/registry.ts'
 import { TOPICS } from '../topics.ts'
-import { checkFreshness, validateEnvelope, type ValidationLimits } from './validate-envelope.ts'
+import {
+  checkBody,
+  checkFreshness,
+  checkHeader,
+  checkSignature,
+  isUnverified,
+  validateEnvelope,
+  type ValidationLimits,
+} from './validate-envelope.ts'
 
 const NOW = 1_780_000_000_000
 const LIMITS: ValidationLimits = { maxBytes: 4096, maxClockSkewMs: 30_000, maxTtlMs: 30 * 86_400_000 }
@@ -140,6 +148,44 @@ describe('validateEnvelope', () => {
   it('ignores types and versions the topic does not carry', () => {
     const v2 = alert({ version: 2 })
     expect(judge(encodeEnvelope(v2))).toMatchObject({ action: 'ignore', reason: 'unsupported' })
+  })
+})
+
+describe('body times', () => {
+  it('ignores an alert whose firstSeen or lastSeen lies beyond its creation plus the skew', () => {
+    const years = 3 * 365 * 86_400_000
+    const ahead = alert({ body: body({ firstSeen: NOW + years, lastSeen: NOW + years }) })
+    expect(judge(encodeEnvelope(ahead))).toMatchObject({ action: 'ignore', reason: 'implausible_time' })
+    const lastAhead = alert({ body: body({ lastSeen: NOW + LIMITS.maxClockSkewMs + 1 }) })
+    expect(judge(encodeEnvelope(lastAhead))).toMatchObject({ reason: 'implausible_time' })
+    const withinSkew = alert({ body: body({ lastSeen: NOW + LIMITS.maxClockSkewMs }) })
+    expect(judge(encodeEnvelope(withinSkew)).action).toBe('accept')
+  })
+})
+
+describe('the steps one by one', () => {
+  it('checkHeader and checkBody pass a forgery on: only checkSignature looks at the signature', () => {
+    const forged = alert({}, generateSecretKey())
+    forged.sender = publicKey
+    const header = checkHeader(encodeEnvelope(forged), SPECS, NOW, LIMITS)
+    expect(isUnverified(header)).toBe(true)
+    if (!isUnverified(header)) return
+    const checked = checkBody<AlertBody>(header, LIMITS)
+    expect(isUnverified(checked)).toBe(true)
+    if (!isUnverified(checked)) return
+    expect(checkSignature(checked)).toMatchObject({ action: 'reject', reason: 'bad_signature' })
+  })
+
+  it('checkHeader leaves the body alone, checkBody judges it', () => {
+    const bad = encodeEnvelope(alert({ body: body({ confidence: 7 }) }))
+    const header = checkHeader(bad, SPECS, NOW, LIMITS)
+    expect(isUnverified(header)).toBe(true)
+    if (isUnverified(header)) expect(checkBody(header, LIMITS)).toMatchObject({ reason: 'invalid_body' })
+  })
+
+  it('a refusal is not mistaken for a message that may go on', () => {
+    expect(isUnverified(checkHeader(randomBytes(40), SPECS, NOW, LIMITS))).toBe(false)
+    expect(isUnverified(judge(encodeEnvelope(alert())))).toBe(false)
   })
 })
 
