@@ -163,7 +163,16 @@ export function mlRoutes(node: { readonly learning: FederationService }): Hono {
         const { x, window } = vectorOf(learning, c.req.valid('json'))
         const score = learning.predict(x)
         const threshold = learning.detector.init.threshold
-        return c.json({ score, attack: score >= threshold, threshold, modelHash: learning.modelHash, window })
+        // `provisional`: the model has not validated on this node's labelled data, so as a detector its findings
+        // are capped below a ban (the raw score is shown here)
+        return c.json({
+          score,
+          attack: score >= threshold,
+          threshold,
+          modelHash: learning.modelHash,
+          provisional: learning.detector.provisional,
+          window,
+        })
       },
     )
     .post(
@@ -238,7 +247,8 @@ export function mlRoutes(node: { readonly learning: FederationService }): Hono {
     .post(
       '/federation/sync',
       doc({
-        summary: 'Fetch the current global model from peers (majority, hash-verified, gated unless force)',
+        summary:
+          'Fetch the current global model from peers: the one the peers this node trusts agree on (trust-weighted, fresh identities together weigh one newcomer; rounds must fit the round clock; hash-verified), gated unless force (admin: force adopts the best-supported answer even without agreement, for detection only)',
       }),
       jsonBody(SyncBody),
       async (c) => {
