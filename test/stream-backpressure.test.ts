@@ -1,0 +1,127 @@
+import { request, type ClientRequest, type IncomingMessage } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { writeSyntheticStore } from '../bench/decisions/synthetic-blocklist.ts'
+import type { ShieldwallNode } from '../node/shieldwall-node.ts'
+import { startTestNode, stopAndRemove, tempDir, waitFor } from './helpers/test-node.ts'
+
+/**
+ * Issue 15, finding 2: with 110,000 blocklist entries, a few hundred clients holding a read token opened
+ * `GET /api/defense/decisions/stream?snapshot=true` and never read; each cost about 27 MB of heap (its own copy
+ * of the list, built up front), /healthz stopped answering and the node died out of memory. Here a real node
+ * with 110,000 entries gets idle snapshot readers on real sockets: the list is copied once for all of them,
+ * what the server holds unsent per connection stays under `api.streams.bufferBytes`, streams past the caps are
+ * refused with 429, and /healthz keeps answering.
+ */
+
+const ENTRIES = 110_000
+const PER_TOKEN = 6
+const TOTAL = 10
+const BUFFER_BYTES = 128 * 1024
+
+interface Idle {
+  req: ClientRequest
+  res: IncomingMessage
+}
+
+/** Opens a stream and never reads its body (no 'data' listener: the socket stops reading once it is full). */
+function openIdle(base: string, path: string, token: string): Promise<Idle> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { headers: { authorization: `Bearer ${token}` }, agent: false })
+    req.once('response', (res) => resolve({ req, res }))
+    req.once('error', reject)
+    req.end()
+  })
+}
+
+async function readJson(res: IncomingMessage): Promise<any> {
+  let text = ''
+  for await (const chunk of res) text += chunk
+  return JSON.parse(text)
+}
+
+describe('idle snapshot readers on a 110,000-entry blocklist', () => {
+  let node: ShieldwallNode
+  let entryReads = 0
+  const idle: Idle[] = []
+
+  beforeAll(async () => {
+    const dataDir = await tempDir('shieldwall-streams-')
+    await writeSyntheticStore(dataDir, ENTRIES, 0)
+    node = await startTestNode({
+      dataDir,
+      cli: {
+        api: {
+          host: '127.0.0.1',
+          port: 0,
+          streams: { maxPerToken: PER_TOKEN, maxTotal: TOTAL, bufferBytes: BUFFER_BYTES },
+        },
+      },
+    })
+    // Counts passes over the whole list: each one builds every entry afresh (~250 bytes of heap apiece).
+    const list = node.blocklist
+    const entries = list.entries.bind(list)
+    list.entries = function* () {
+      entryReads++
+      yield* entries()
+    }
+  }, 120_000)
+
+  afterAll(async () => {
+    for (const { req } of idle) req.destroy()
+    if (node !== undefined) await stopAndRemove(node)
+  })
+
+  it('shares one snapshot, bounds what each connection holds, refuses streams past the caps and stays healthy', async () => {
+    expect(node.blocklist.size).toBeGreaterThan(ENTRIES * 0.99)
+    const base = node.apiUrl
+    const path = '/api/defense/decisions/stream?snapshot=true'
+    const a = (await node.tokens.create({ scope: 'read', name: 'reader-a' })).token
+    const b = (await node.tokens.create({ scope: 'read', name: 'reader-b' })).token
+
+    for (let i = 0; i < PER_TOKEN; i++) idle.push(await openIdle(base, path, a))
+    expect(idle.map((s) => s.res.statusCode)).toEqual(Array(PER_TOKEN).fill(200))
+    // one token past its share
+    const overToken = await openIdle(base, path, a)
+    expect(overToken.res.statusCode).toBe(429)
+    expect(overToken.res.headers['retry-after']).toBe('10')
+    const body = await readJson(overToken.res)
+    expect(body.error.status).toBe(429)
+    expect(body.error.message).toContain('for this token')
+
+    // another token fills the node's total, then is refused too
+    for (let i = PER_TOKEN; i < TOTAL; i++) idle.push(await openIdle(base, path, b))
+    expect(idle.map((s) => s.res.statusCode)).toEqual(Array(TOTAL).fill(200))
+    const overTotal = await openIdle(base, path, b)
+    expect(overTotal.res.statusCode).toBe(429)
+    expect((await readJson(overTotal.res)).error.message).toContain('on this node')
+
+    // Every reader has been handed what its socket would take and is now waiting for its client.
+    const gate = node.bouncers.streams
+    await waitFor(
+      () => gate.streams().length === TOTAL && gate.streams().every((s) => s.waitingSince !== undefined),
+      60_000,
+      'every stream to wait for its idle client',
+    )
+    // One snapshot for all: the list was read once, not once per connection.
+    expect(node.bouncers.feed.snapshots.builds).toBe(1)
+    expect(entryReads).toBe(1)
+    for (const s of gate.streams()) {
+      expect(s.queued).toBeDefined()
+      expect(s.queued as number).toBeLessThanOrEqual(BUFFER_BYTES)
+      expect(s.bytes).toBeGreaterThan(0)
+    }
+
+    const health = await fetch(`${base}/healthz`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toEqual({ status: 'ok' })
+
+    // The clients go away: their slots and journal listeners are freed.
+    const listeners = node.bouncers.journal.listenerCount
+    for (const { req } of idle.splice(0)) req.destroy()
+    await waitFor(() => gate.counts.open === 0, 30_000, 'the streams to close')
+    expect(node.bouncers.journal.listenerCount).toBe(listeners - TOTAL)
+    const again = await openIdle(base, path, a)
+    expect(again.res.statusCode).toBe(200)
+    idle.push(again)
+  }, 180_000)
+})
