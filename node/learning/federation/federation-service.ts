@@ -17,8 +17,9 @@
  * /api/ml/federation/sync`). Identities are free, so neither healing nor sync counts peers: both weigh them by trust
  * with the blocklist's Sybil rule (`sync-agreement.ts`), and a claimed round must fit the round clock. A model
  * adopted without validating on this node's own labelled data is provisional: the model detector's findings are
- * capped below a ban until one validates. Trust weights (reputation) are local opinions; with `fedavg` they can make
- * honest nodes disagree, while the median, trimmed mean and Krum ignore weights.
+ * capped below a ban until one validates. Updates are not weighed by trust unless `weighUpdatesByTrust`: trust is
+ * a local opinion, and with `fedavg` it would make honest nodes disagree (the median, trimmed mean and Krum ignore
+ * weights).
  */
 import { randomInt } from 'node:crypto'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
@@ -159,6 +160,13 @@ export interface FederationInit {
   syncTimeoutMs: number
   /** model-sync requests this node answers per peer per minute (see `serveModelSync`) */
   syncRequestsPerPeerPerMinute: number
+  /**
+   * Weigh peers' updates by trust when aggregating. Off by default: the robust rules (median, trimmed mean, Krum)
+   * ignore weights, and with `fedavg` the members of a community that does not trust each other yet would each
+   * weigh their own update at 1 and the others' at ~0.04, and stop agreeing. Sync and fork healing always weigh
+   * by trust.
+   */
+  weighUpdatesByTrust: boolean
   /** peers asked (and answers taken) per sync, the most trusted first */
   syncMaxPeers: number
   /** sync and fork healing: who counts as trusted, what untrusted peers weigh together, what a model needs */
@@ -217,6 +225,7 @@ export const DEFAULT_FEDERATION_INIT: FederationInit = {
   backends: ['tensorflow', 'wasm', 'cpu'],
   syncTimeoutMs: 10_000,
   syncRequestsPerPeerPerMinute: DEFAULT_MODEL_SYNC_REQUESTS_PER_PEER_PER_MINUTE,
+  weighUpdatesByTrust: false,
   syncMaxPeers: DEFAULT_SYNC_MAX_PEERS,
   syncTrustedThreshold: DEFAULT_SYNC_TRUSTED_THRESHOLD,
   syncUntrustedCap: DEFAULT_SYNC_UNTRUSTED_CAP,
@@ -234,8 +243,9 @@ export interface FederationComponents {
   logger: Logger
   clock?: () => number
   /**
-   * The node's trust in a peer, 0..1 (the reputation book's), weighing its updates, its answers to model sync and
-   * its announces. 1 for everyone unless given: only for simulations whose members are all honest by construction.
+   * The node's trust in a peer, 0..1 (the reputation book's), weighing its answers to model sync, its announces and
+   * (with `weighUpdatesByTrust`) its updates. 1 for everyone unless given: only for tests whose members are all
+   * honest by construction.
    */
   trustOf?: (peerId: string) => number
 }
@@ -691,7 +701,11 @@ export class FederationService {
     let agg: RoundAggregate
     try {
       agg = aggregateRound(
-        updates.map((u) => (u.sender === this.#publicKeyHex ? u : { ...u, trust: this.#trust(u.peerId) })),
+        updates.map((u) =>
+          u.sender === this.#publicKeyHex || !this.init.weighUpdatesByTrust
+            ? u
+            : { ...u, trust: this.#trust(u.peerId) },
+        ),
         this.init.rule,
         {
           trimFraction: this.init.trimFraction,
