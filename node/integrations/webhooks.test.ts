@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { pino } from 'pino'
 import { silentLogger } from '../logging/logger.ts'
 import { openStore, type Store } from '../store/open-store.ts'
 import { backoffMs, SIGNATURE_HEADER, signBody, verifySignature, webhookService } from './webhooks.ts'
@@ -110,6 +111,89 @@ describe('WebhookService', () => {
     await again.remove(hook.id)
     expect(() => again.get(hook.id)).toThrow(expect.objectContaining({ name: 'WebhookNotFoundError' }))
     await again.stop()
+    r.server.close()
+  })
+
+  it('keeps deliveries off the caller: a bounded queue per webhook, a few requests in flight, drops counted', async () => {
+    // receivers that never answer: every request stays in flight until the service stops
+    const held: Array<() => void> = []
+    const silent = async () => {
+      const server = createServer((req, res) => {
+        req.resume()
+        held.push(() => res.destroy())
+      })
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+      return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook` }
+    }
+    const a = await silent()
+    const b = await silent()
+    const service = webhookService({
+      maxQueuePerWebhook: 100,
+      maxConcurrentPerWebhook: 2,
+      timeoutMs: 600_000,
+    })({
+      store,
+      logger: silentLogger(),
+      source: 'p',
+    })
+    await service.start()
+    await service.add({ url: a.url, events: ['decision.added'] })
+    await service.add({ url: b.url, events: ['decision.added'] })
+    for (let i = 0; i < 150; i++) service.emit('decision.added', { value: `192.0.2.${i % 250}` })
+    for (const stats of service.queueStats()) {
+      expect(stats).toMatchObject({ inFlight: 2, queued: 98, dropped: 50 })
+    }
+    expect(service.counts.dropped).toBe(100)
+    await until(() => held.length === 4)
+    await service.stop()
+    for (const release of held) release()
+    a.server.close()
+    b.server.close()
+  })
+
+  it('sums a failing webhook into one warning per interval', async () => {
+    const lines: string[] = []
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) })
+    const warnings = () => lines.map((l) => JSON.parse(l)).filter((l) => l.component === 'webhooks')
+    let now = 1_000_000
+    const r = await receiver([400])
+    const service = webhookService({ warnIntervalMs: 60_000 })({
+      store,
+      logger,
+      source: 'p',
+      clock: () => now,
+    })
+    await service.start()
+    const hook = await service.add({ url: r.url, events: ['decision.added'] })
+    for (let i = 0; i < 20; i++) service.emit('decision.added', { i })
+    await until(() => service.counts.failed === 20)
+    expect(warnings()).toHaveLength(1)
+    expect(warnings()[0]).toMatchObject({ webhook: hook.id, failed: 1, lastError: 'HTTP 400' })
+    now += 60_001
+    service.emit('decision.added', { i: 20 })
+    await until(() => service.counts.failed === 21)
+    expect(warnings()).toHaveLength(2)
+    expect(warnings()[1]).toMatchObject({ webhook: hook.id, failed: 20 })
+    await service.stop()
+    r.server.close()
+  })
+
+  it('backs a failing webhook off as a whole instead of retrying each delivery on its own', async () => {
+    const r = await receiver([503])
+    const service = webhookService({ initialBackoffMs: 600_000, maxConcurrentPerWebhook: 2 })({
+      store,
+      logger: silentLogger(),
+      source: 'p',
+    })
+    await service.start()
+    await service.add({ url: r.url, events: ['decision.added'] })
+    for (let i = 0; i < 10; i++) service.emit('decision.added', { i })
+    await until(() => service.queueStats()[0].failuresInARow === 2)
+    // both first requests failed; the other eight never went out, and all ten wait for the webhook's backoff
+    expect(r.got).toHaveLength(2)
+    expect(service.queueStats()[0]).toMatchObject({ queued: 10, inFlight: 0 })
+    expect(service.counts.retries).toBe(2)
+    await service.stop()
     r.server.close()
   })
 })

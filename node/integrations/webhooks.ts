@@ -47,8 +47,14 @@ export interface WebhookServiceInit {
   timeoutMs: number
   /** deliveries kept in the log, newest first */
   logSize: number
-  /** deliveries waiting or retrying at once; beyond it new ones are dropped and counted */
+  /** deliveries waiting or retrying at once, all webhooks together; beyond it new ones are dropped and counted */
   maxPending: number
+  /** deliveries waiting or in flight for one webhook; beyond it that webhook's new ones are dropped and counted */
+  maxQueuePerWebhook: number
+  /** requests in flight to one webhook at once */
+  maxConcurrentPerWebhook: number
+  /** a failing webhook logs one warning per interval, summing its failures and drops since the last one */
+  warnIntervalMs: number
   maxWebhooks: number
 }
 
@@ -69,7 +75,46 @@ const DEFAULTS: WebhookServiceInit = {
   timeoutMs: 5000,
   logSize: 1000,
   maxPending: 10_000,
+  maxQueuePerWebhook: 1000,
+  maxConcurrentPerWebhook: 2,
+  warnIntervalMs: 60_000,
   maxWebhooks: 100,
+}
+
+interface DeliveryJob {
+  id: string
+  event: WebhookEvent
+  body: string
+  attempt: number
+  firstAttemptAt: number
+}
+
+/** One webhook's queue and health: a failing receiver backs off as a whole, not delivery by delivery. */
+interface HookQueue {
+  jobs: DeliveryJob[]
+  /** index of the next job in `jobs` (a moving head, so taking one is O(1)) */
+  head: number
+  inFlight: number
+  /** retryable failures in a row; the webhook waits backoffMs(failures + 1) before its next request */
+  failures: number
+  retryAt: number
+  timer?: NodeJS.Timeout
+  /** the webhook was removed or the service stopped: nothing more is started from this queue */
+  closed: boolean
+  /** what the next warning sums up */
+  failedSinceWarn: number
+  droppedSinceWarn: number
+  lastError?: string
+  lastWarnAt: number
+}
+
+/** What is queued and in flight per webhook: GET /api/webhooks can show it, tests check the bounds with it. */
+export interface WebhookQueueStats {
+  webhookId: string
+  queued: number
+  inFlight: number
+  failuresInARow: number
+  dropped: number
 }
 
 export const SIGNATURE_HEADER = 'x-shieldwall-signature'
@@ -104,7 +149,9 @@ export function backoffMs(
 /**
  * Webhooks for SIEMs and chat: each event is POSTed as JSON to every webhook subscribed to it, signed with
  * HMAC-SHA256 over the exact body, retried with exponential backoff on network errors and 5xx/429, and
- * recorded in a bounded delivery log. Deliveries never block the caller.
+ * recorded in a bounded delivery log. Deliveries never block the caller: each webhook has a bounded queue and
+ * at most a few requests in flight, a failing one backs off as a whole, and its failures are summed into one
+ * warning per interval.
  */
 export class WebhookService {
   readonly #init: WebhookServiceInit
@@ -141,6 +188,10 @@ export class WebhookService {
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     for (const controller of this.#inFlight) controller.abort()
+    // queued deliveries live in memory only: a stopped service forgets them
+    for (const q of this.#queues.values()) q.closed = true
+    this.#queues.clear()
+    this.#pending = 0
   }
 
   list(): Webhook[] {
@@ -178,6 +229,16 @@ export class WebhookService {
     this.get(id)
     await this.#db.del(id)
     this.#hooks.delete(id)
+    const q = this.#queues.get(id)
+    if (q !== undefined) {
+      // what was waiting for it is finished as dropped; what is in flight finishes on its own
+      q.closed = true
+      if (q.timer !== undefined) clearTimeout(q.timer)
+      this.#pending -= queued(q)
+      this.counts.dropped += queued(q)
+      this.#queues.delete(id)
+    }
+    this.#droppedByHook.delete(id)
   }
 
   /** Newest first. */
@@ -193,34 +254,109 @@ export class WebhookService {
     return out
   }
 
-  /** Queues `data` for every webhook subscribed to `event`; returns at once. */
+  /**
+   * Queues `data` for every webhook subscribed to `event`; returns at once. Nothing here waits on a receiver:
+   * a slow or dead webhook fills its own bounded queue, then its new deliveries are dropped and counted.
+   */
   emit(event: WebhookEvent, data: unknown): void {
     if (this.#stopped) return
+    let body: string | undefined
+    let id = ''
+    let now = 0
     for (const hook of this.#hooks.values()) {
       if (!hook.events.includes(event)) continue
-      if (this.#pending >= this.#init.maxPending) {
+      const q = this.#queueOf(hook.id)
+      if (this.#pending >= this.#init.maxPending || queued(q) + q.inFlight >= this.#init.maxQueuePerWebhook) {
         this.counts.dropped++
+        q.droppedSinceWarn++
+        this.#droppedByHook.set(hook.id, (this.#droppedByHook.get(hook.id) ?? 0) + 1)
         this.#c.onOutcome?.('dropped')
+        this.#maybeWarn(hook, q)
         continue
       }
-      const now = this.#clock()
-      const id = randomBytes(8).toString('hex')
-      const body = JSON.stringify({
-        id,
-        event,
-        source: this.#c.source,
-        sentAt: new Date(now).toISOString(),
-        data,
-      })
+      if (body === undefined) {
+        // one body for every webhook of this event: the signature differs per webhook, the bytes do not
+        now = this.#clock()
+        id = randomBytes(8).toString('hex')
+        body = JSON.stringify({
+          id,
+          event,
+          source: this.#c.source,
+          sentAt: new Date(now).toISOString(),
+          data,
+        })
+      }
       this.#pending++
-      void this.#attempt(hook, { id, event, body, attempt: 1, firstAttemptAt: now })
+      q.jobs.push({ id, event, body, attempt: 1, firstAttemptAt: now })
+      this.#pump(hook, q)
     }
   }
 
-  async #attempt(
-    hook: Webhook,
-    job: { id: string; event: WebhookEvent; body: string; attempt: number; firstAttemptAt: number },
-  ): Promise<void> {
+  /** Queued and in-flight deliveries per webhook. */
+  queueStats(): WebhookQueueStats[] {
+    return [...this.#hooks.keys()].map((webhookId) => {
+      const q = this.#queues.get(webhookId)
+      return {
+        webhookId,
+        queued: q === undefined ? 0 : queued(q),
+        inFlight: q?.inFlight ?? 0,
+        failuresInARow: q?.failures ?? 0,
+        dropped: this.#droppedByHook.get(webhookId) ?? 0,
+      }
+    })
+  }
+
+  readonly #queues = new Map<string, HookQueue>()
+  readonly #droppedByHook = new Map<string, number>()
+
+  #queueOf(webhookId: string): HookQueue {
+    let q = this.#queues.get(webhookId)
+    if (q === undefined) {
+      q = {
+        jobs: [],
+        head: 0,
+        inFlight: 0,
+        failures: 0,
+        retryAt: 0,
+        closed: false,
+        failedSinceWarn: 0,
+        droppedSinceWarn: 0,
+        lastWarnAt: -Infinity,
+      }
+      this.#queues.set(webhookId, q)
+    }
+    return q
+  }
+
+  /** Starts as many of the webhook's queued deliveries as its concurrency and backoff allow. */
+  #pump(hook: Webhook, q: HookQueue = this.#queueOf(hook.id)): void {
+    if (this.#stopped || q.closed || q.timer !== undefined) return
+    const wait = q.retryAt - this.#clock()
+    if (wait > 0 && queued(q) > 0) {
+      const t = setTimeout(() => {
+        this.#timers.delete(t)
+        q.timer = undefined
+        this.#pump(hook, q)
+      }, wait)
+      t.unref()
+      this.#timers.add(t)
+      q.timer = t
+      return
+    }
+    // a failing webhook is probed one request at a time until it answers again
+    const limit = q.failures > 0 ? 1 : this.#init.maxConcurrentPerWebhook
+    while (q.inFlight < limit && queued(q) > 0) {
+      const job = q.jobs[q.head++]
+      if (q.head > 1024 && q.head * 2 > q.jobs.length) {
+        q.jobs = q.jobs.slice(q.head)
+        q.head = 0
+      }
+      q.inFlight++
+      void this.#attempt(hook, q, job)
+    }
+  }
+
+  async #attempt(hook: Webhook, q: HookQueue, job: DeliveryJob): Promise<void> {
     let status = 0
     let error: string | undefined
     const controller = new AbortController()
@@ -252,18 +388,29 @@ export class WebhookService {
       clearTimeout(timer)
       this.#inFlight.delete(controller)
     }
+    q.inFlight--
+    if (q.closed) {
+      // the webhook was removed (its delivery is over) or the service stopped (which forgot every delivery)
+      if (!this.#stopped) this.#pending--
+      return
+    }
     // 4xx other than 408/429 is the receiver refusing this payload: retrying would not change its mind.
     const retryable =
       error !== undefined && (status === 0 || status >= 500 || status === 408 || status === 429)
+    if (retryable) {
+      // the receiver is down or overloaded: the whole webhook backs off, not just this delivery
+      q.failures++
+      q.retryAt = this.#clock() + backoffMs(q.failures + 1, this.#init)
+    } else {
+      q.failures = 0
+      q.retryAt = 0
+    }
     if (retryable && job.attempt < this.#init.maxAttempts && !this.#stopped && this.#hooks.has(hook.id)) {
       this.counts.retries++
-      const delay = backoffMs(job.attempt + 1, this.#init)
-      const t = setTimeout(() => {
-        this.#timers.delete(t)
-        void this.#attempt(hook, { ...job, attempt: job.attempt + 1 })
-      }, delay)
-      t.unref()
-      this.#timers.add(t)
+      // back at the head, so the webhook's events still arrive in order
+      if (q.head > 0) q.jobs[--q.head] = { ...job, attempt: job.attempt + 1 }
+      else q.jobs.unshift({ ...job, attempt: job.attempt + 1 })
+      this.#pump(hook, q)
       return
     }
     this.#pending--
@@ -272,11 +419,11 @@ export class WebhookService {
     if (ok) this.counts.delivered++
     else {
       this.counts.failed++
-      this.#log.warn(
-        { webhook: hook.id, url: hook.url, error, attempts: job.attempt },
-        'webhook delivery failed',
-      )
+      q.failedSinceWarn++
+      q.lastError = error
+      this.#maybeWarn(hook, q)
     }
+    this.#pump(hook, q)
     await this.#record({
       id: job.id,
       webhookId: hook.id,
@@ -288,6 +435,27 @@ export class WebhookService {
       lastAttemptAt: this.#clock(),
       ...(error !== undefined ? { error } : {}),
     })
+  }
+
+  /** One warning per webhook per interval, with what failed and was dropped since the last one. */
+  #maybeWarn(hook: Webhook, q: HookQueue): void {
+    const now = this.#clock()
+    if (now - q.lastWarnAt < this.#init.warnIntervalMs) return
+    this.#log.warn(
+      {
+        webhook: hook.id,
+        url: hook.url,
+        failed: q.failedSinceWarn,
+        dropped: q.droppedSinceWarn,
+        queued: queued(q),
+        failuresInARow: q.failures,
+        ...(q.lastError !== undefined ? { lastError: q.lastError } : {}),
+      },
+      `webhook deliveries failing (counts since the last warning; next summary in ${Math.round(this.#init.warnIntervalMs / 1000)} s at most)`,
+    )
+    q.lastWarnAt = now
+    q.failedSinceWarn = 0
+    q.droppedSinceWarn = 0
   }
 
   #seq = 0
@@ -310,6 +478,10 @@ export class WebhookService {
       this.#log.error({ err }, 'could not record a webhook delivery')
     }
   }
+}
+
+function queued(q: HookQueue): number {
+  return q.jobs.length - q.head
 }
 
 export function webhookService(
