@@ -458,6 +458,8 @@ export class ShieldwallNode {
       libp2p: host,
       alertStore: this.alertStore,
       intake: (bytes, origin) => alerts.intake(bytes, origin),
+      // what one catch-up takes from a serving peer follows its trust (issue 15)
+      trustOf: (peer) => this.reputation.trust(peer),
       logger: this.log,
       clock: this.#clock,
     })

@@ -9,7 +9,7 @@ import { AlertStore } from '../alerts/alert-store.ts'
 import { silentLogger } from '../logging/logger.ts'
 import { createHost, type ShieldwallHost } from '../p2p/create-host.ts'
 import { openStore, type Store } from '../store/open-store.ts'
-import { alertSync, type AlertSync } from './alert-sync.ts'
+import { alertSync, catchUpBudget, type AlertSync } from './alert-sync.ts'
 
 const NOW = 1_780_000_000_000
 const ALERTS = 5
@@ -59,6 +59,8 @@ describe('catch-up from a peer that rate-limits us', () => {
         fetched.push(decodeEnvelope(bytes).seq)
         return { action: 'accept' } as never
       },
+      // a member of full trust: its budget (200 one-alert pages) is not what stops this catch-up
+      trustOf: () => 1,
       logger: silentLogger(),
     })
     await server.start()
@@ -85,5 +87,17 @@ describe('catch-up from a peer that rate-limits us', () => {
     expect(second).toMatchObject({ complete: true, rateLimited: false, received: 2 })
     expect(second.cursor).toBeUndefined()
     expect(fetched).toEqual([1, 2, 3, 4, 5])
+  })
+})
+
+describe('catchUpBudget', () => {
+  const init = { maxPages: 200, minPages: 2, pageLimit: 500 }
+  it('gives a stranger the minimum and a trusted member most of the pages', () => {
+    expect(catchUpBudget(0.04, init)).toEqual({ pages: 2, alerts: 1000 })
+    expect(catchUpBudget(0, init)).toEqual({ pages: 2, alerts: 1000 })
+    expect(catchUpBudget(Number.NaN, init)).toEqual({ pages: 2, alerts: 1000 })
+    expect(catchUpBudget(0.6, init)).toEqual({ pages: 72, alerts: 36_000 })
+    expect(catchUpBudget(1, init)).toEqual({ pages: 200, alerts: 100_000 })
+    expect(catchUpBudget(2, init)).toEqual({ pages: 200, alerts: 100_000 })
   })
 })

@@ -1,5 +1,5 @@
 import type { AbortOptions, Connection, PeerId, Stream } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import {
   ALERTS_SYNC_PROTOCOL,
@@ -24,8 +24,13 @@ import { stripUndefined } from '../service-init.ts'
 export interface AlertSyncInit {
   /** alerts per page asked for (and most served), at most MAX_SYNC_PAGE_LIMIT */
   pageLimit: number
-  /** pages one catch-up fetches from one peer before it stops */
+  /**
+   * pages one catch-up fetches from a peer of full trust before it stops; a peer's budget is
+   * `max(minPages, maxPages × trust²)` pages of `pageLimit` alerts (`catchUpBudget`)
+   */
   maxPages: number
+  /** pages any peer may serve one catch-up, whatever its trust */
+  minPages: number
   /** a request frame larger than this is refused unread */
   maxRequestBytes: number
   /** a response frame larger than this is refused unread; the server keeps its pages under it */
@@ -56,6 +61,11 @@ export interface AlertSyncComponents {
   alertStore: AlertStore
   /** the alert service's intake: every fetched alert is judged exactly like one from gossip */
   intake: (bytes: Uint8Array, origin: AlertOrigin) => Promise<Validation>
+  /**
+   * current trust in a serving peer (peer id text), 0..1: it sizes what one catch-up takes from that peer.
+   * Without it every peer is a stranger (`minPages`).
+   */
+  trustOf?: (peerId: string) => number
   logger: Logger
   clock?: () => number
 }
@@ -69,6 +79,8 @@ export interface CatchUpResult {
   ignored: Partial<Record<ValidationReason, number>>
   /** false when the page budget ran out or the peer refused us before it said it had no more */
   complete: boolean
+  /** the peer's trust-scaled budget (pages, alerts) ran out before it said it had no more */
+  budgetSpent: boolean
   /** the peer answered `rate_limited`: we asked more often than it serves one peer a minute */
   rateLimited: boolean
   /** where a later catch-up from this peer resumes when this one was not complete (the last page's cursor) */
@@ -100,12 +112,28 @@ export class SyncNotStartedError extends Error {
 const DEFAULTS: AlertSyncInit = {
   pageLimit: MAX_SYNC_PAGE_LIMIT,
   maxPages: 200,
+  minPages: 2,
   maxRequestBytes: 1024,
   maxResponseBytes: 2 * 1024 * 1024,
   requestTimeoutMs: 10_000,
   requestsPerPeerPerMinute: 120,
   maxScanPerPage: 2000,
   maxInboundStreams: 2,
+}
+
+/**
+ * What one catch-up takes from a peer of this trust: alerts fetched by catch-up skip the per-sender rate (they are
+ * a backlog we asked for), so the serving peer's trust is what bounds them. Squared, so that a fresh identity
+ * (trust about 0.04) gets `minPages` (1,000 alerts) while a trusted member (0.6 and up) gets most of `maxPages`.
+ * An honest server with more to give is asked again from where it stopped (`CatchUpService`).
+ */
+export function catchUpBudget(
+  trust: number,
+  init: Pick<AlertSyncInit, 'maxPages' | 'minPages' | 'pageLimit'>,
+): { pages: number; alerts: number } {
+  const t = Math.min(1, Math.max(0, Number.isFinite(trust) ? trust : 0))
+  const pages = Math.max(Math.min(init.minPages, init.maxPages), Math.floor(init.maxPages * t * t))
+  return { pages, alerts: pages * Math.min(init.pageLimit, MAX_SYNC_PAGE_LIMIT) }
 }
 
 /** room for the CBOR map, keys and cursor around the alerts, and each alert's byte-string header */
@@ -193,9 +221,10 @@ export class AlertSync {
 
   /**
    * Pages through everything `peer` received since `since` (ms, the peer's clock) and hands each alert to
-   * the intake, page by page so memory stays at one page. Stops after `maxPages`, or when the peer says we ask
-   * too often; either way `cursor` says where to resume (`options.cursor`), since a peer's pages are in the
-   * order it received its alerts and what it receives later comes after the cursor.
+   * the intake, page by page so memory stays at one page. Stops when the peer's budget (`catchUpBudget`, by its
+   * trust) is spent, or when the peer says we ask too often; either way `cursor` says where to resume
+   * (`options.cursor`), since a peer's pages are in the order it received its alerts and what it receives
+   * later comes after the cursor.
    */
   async catchUp(
     peer: PeerId | Multiaddr,
@@ -210,15 +239,28 @@ export class AlertSync {
       rejected: {},
       ignored: {},
       complete: false,
+      budgetSpent: false,
       rateLimited: false,
     }
     let cursor = options.cursor
     const limit = Math.min(this.#init.pageLimit, MAX_SYNC_PAGE_LIMIT)
-    while (result.pages < this.#init.maxPages) {
+    const id = peerIdText(peer)
+    const budget = catchUpBudget(id === undefined ? 0 : (this.#c.trustOf?.(id) ?? 0), this.#init)
+    for (;;) {
+      if (result.pages >= budget.pages || result.received >= budget.alerts) {
+        result.budgetSpent = true
+        break
+      }
       options.signal?.throwIfAborted()
+      // never more than the budget has left: fetchPage refuses a page longer than asked for
+      const pageLimit = Math.min(limit, budget.alerts - result.received)
       let page: SyncPage
       try {
-        page = await this.fetchPage(peer, { since: Math.max(0, Math.floor(since)), cursor, limit }, options)
+        page = await this.fetchPage(
+          peer,
+          { since: Math.max(0, Math.floor(since)), cursor, limit: pageLimit },
+          options,
+        )
       } catch (err) {
         if (!(err instanceof SyncRequestError && err.code === 'rate_limited')) throw err
         result.rateLimited = true
@@ -322,6 +364,10 @@ export class AlertSync {
 export function alertSync(init: Partial<AlertSyncInit> = {}): (components: AlertSyncComponents) => AlertSync {
   const merged: AlertSyncInit = { ...DEFAULTS, ...stripUndefined(init) }
   return (components) => new AlertSync(merged, components)
+}
+
+function peerIdText(peer: PeerId | Multiaddr): string | undefined {
+  return isMultiaddr(peer) ? peer.getComponents().findLast((c) => c.name === 'p2p')?.value : peer.toString()
 }
 
 function anySignal(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {

@@ -276,7 +276,9 @@ export class CatchUpService {
         { peer: id, pages: result.pages, received: result.received, accepted: result.accepted },
         'caught up with peer',
       )
-      if (result.rateLimited) {
+      // Asked too often, or took all that the peer's trust allows one catch-up: the rest comes later from the
+      // cursor, at most maxRetriesPerPeer times a round, so a stranger gives a round (1 + retries) budgets at most.
+      if (result.rateLimited || result.budgetSpent) {
         round.resume.set(id, { cursor: result.cursor, startedAt })
         this.#retryLater(round, peer)
         return
