@@ -175,11 +175,18 @@ export class EvidenceBook<R> {
     return false
   }
 
-  /** Files the book as most recently updated in the pool its evidence puts it in, then keeps both bounds. */
-  #touch(value: string, book: Book): void {
+  /**
+   * Files the book as most recently updated in the pool its evidence puts it in, then keeps both bounds. Only
+   * the new evidence is looked at: a book already trusted stays so until weighing finds otherwise (`weigh`
+   * reclassifies with every reporter's current trust), which keeps a summary's thousand stand-ins cheap.
+   */
+  #touch(value: string, book: Book, reporter?: string): void {
     this.#trusted.delete(value)
     this.#untrusted.delete(value)
-    book.trusted = this.#isTrusted(book)
+    book.trusted =
+      book.trusted ||
+      book.local.length > 0 ||
+      (reporter !== undefined && this.#c.trustOf(reporter) >= this.#init.policy.trustedThreshold)
     ;(book.trusted ? this.#trusted : this.#untrusted).set(value, book)
     while (this.#untrusted.size > this.#maxUntrusted) this.#evictIndicator(this.#untrusted)
     while (this.#trusted.size + this.#untrusted.size > this.#init.maxIndicators) {
@@ -250,7 +257,7 @@ export class EvidenceBook<R> {
     set?.add(value)
     book.reports.delete(report.reporter)
     book.reports.set(report.reporter, { ...report })
-    this.#touch(value, book)
+    this.#touch(value, book, report.reporter)
     return weigh ? this.reevaluate(value) : undefined
   }
 
