@@ -83,7 +83,12 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
   })
 
   /** One life of a node's detection: its own engine (state is rebuilt from scratch), the shared data dir. */
-  async function life(dataDir: string, log: string, crash?: (w: Write) => boolean) {
+  async function life(
+    dataDir: string,
+    log: string,
+    crash?: (w: Write) => boolean,
+    detect: typeof DETECT = DETECT,
+  ) {
     const db = await openStore(dataDir)
     const cut = crash !== undefined ? crashAfter(db, crash) : undefined
     const decisions = new DecisionStore(db)
@@ -100,10 +105,11 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
       publicKey: getPublicKey(secretKey),
       logger: silentLogger(),
     })
-    const service: DetectionService = detectionService({
+    let service: DetectionService | undefined
+    service = detectionService({
       sources: [{ path: log, format: 'sshd', startAt: 'beginning' }],
     })({
-      engine: createDetectionEngine(DETECT),
+      engine: createDetectionEngine(detect, { onSighting: (f) => service?.sight(f) }),
       decisions,
       alerts,
       alertStore,
@@ -113,15 +119,16 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
     const told: StoredDecision[] = []
     service.onDecision((d) => told.push(d))
     await service.start()
+    const started = service
     return {
       db,
-      service,
+      service: started,
       decisions,
       alertStore,
       told,
       crashed: () => cut?.crashed() ?? false,
       async end() {
-        await service.stop()
+        await started.stop()
         await db.close()
       },
     }
@@ -188,6 +195,66 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
       expect(new Set(alerts.map((a) => a.indicator)).size).toBe(LINES)
       const alertIds = new Map(alerts.map((a) => [a.id, a]))
       for (const d of ds) expect(alertIds.get(d.alertId!)?.indicator).toBe(d.ip)
+    } finally {
+      await second.end()
+    }
+  })
+
+  it('POST /api/events path: a decision whose alert the crash prevented is published at the next start', async () => {
+    const { dataDir } = await setup()
+    const logs = await tempDir('shieldwall-logs-')
+    dirs.push(logs)
+    const empty = join(logs, 'empty.log')
+    await writeFile(empty, '')
+    const decisionStored = (w: Write) => w.keys.some((k) => k.startsWith('!decisions!'))
+    const first = await life(dataDir, empty, decisionStored)
+    const event = (i: number) => ({
+      ip: `192.0.2.${i}`,
+      kind: 'auth_failure' as const,
+      service: 'ssh' as const,
+      user: 'root',
+      time: Date.now(),
+      source: 'api',
+    })
+    const decided = await first.service.ingest([event(1), event(2)])
+    // stored, not announced: the process "died" right after the decision batch
+    expect(decided.map((d) => d.ip)).toEqual(['192.0.2.1', '192.0.2.2'])
+    expect(decided.every((d) => d.alertId === undefined)).toBe(true)
+    await first.end()
+
+    const second = await life(dataDir, empty)
+    try {
+      const { ds, alerts, pending } = await everything(second)
+      expect(ds.map((d) => d.ip).sort()).toEqual(['192.0.2.1', '192.0.2.2'])
+      expect(pending).toEqual([])
+      expect(alerts.map((a) => a.indicator).sort()).toEqual(['192.0.2.1', '192.0.2.2'])
+    } finally {
+      await second.end()
+    }
+  })
+
+  it('sightings: the offset after a line that raised one is stored only once its alert is', async () => {
+    const { dataDir, log } = await setup()
+    // the ssh scenarios as shipped: three failed logins from one address fill half a bucket, no ban
+    await writeFile(log, [0, 1, 2].map(() => failedLogin(7)).join(''))
+    const sightings = DetectSchema.parse({ stats: { enabled: false }, anomaly: { enabled: false } })
+    const offsetMoved = (w: Write) =>
+      w.keys.some((k, i) => k.startsWith('!ingest-offsets!') && JSON.parse(w.values[i]!).offset > 0)
+    const first = await life(dataDir, log, offsetMoved, sightings)
+    await waitFor(() => first.crashed(), 10_000, 'the offset to be stored')
+    await first.end()
+
+    const second = await life(dataDir, log, undefined, sightings)
+    try {
+      const { ds, alerts } = await everything(second)
+      expect(ds).toEqual([])
+      expect(alerts).toHaveLength(1)
+      expect(alerts[0]).toMatchObject({
+        indicator: ip(7),
+        scenario: expect.stringMatching(/^ssh-/),
+        origin: 'local',
+      })
+      expect(alerts[0]!.confidence).toBeLessThan(0.5)
     } finally {
       await second.end()
     }
