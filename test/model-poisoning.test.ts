@@ -17,7 +17,7 @@ import {
 } from '../protocol/messages/model-announce.ts'
 import type { AggregationRecord } from '../node/learning/federation/federation-service.ts'
 import type { MlpModel } from '../node/learning/model/mlp.ts'
-import { createHostilePeer, stopAll, type HostilePeer } from './helpers/hostile-peer.ts'
+import { createHostilePeer, signer, stopAll, type HostilePeer } from './helpers/hostile-peer.ts'
 import { api, startTestNode, stopAndRemove, waitFor } from './helpers/test-node.ts'
 
 /** what a model-sync server answers for `model`, claiming `round` */
@@ -316,5 +316,39 @@ describe('fork healing follows trusted announces, not the number of announcing k
     // no labelled data here: adopted provisionally, its findings cannot ban on their own
     expect(node.learning.status().modelProvisional).toBe(true)
     expect(node.learning.detector.provisional).toBe(true)
+  }, 60_000)
+
+  it('a flood of fresh announcing identities does not push the trusted peer out of what fork healing hears', () => {
+    const round = node.learning.status().round
+    const now = Date.now()
+    let accepted = 0
+    for (let i = 0; i < 1030; i++) {
+      const by = signer()
+      const bytes = encodeEnvelope(
+        sealEnvelope(
+          {
+            type: MODEL_ANNOUNCE_TYPE,
+            version: MODEL_ANNOUNCE_VERSION,
+            sender: by.publicKey,
+            seq: 1,
+            createdAt: now,
+            expiresAt: now + 600_000,
+            body: {
+              modelHash: modelHash(poisoned),
+              parentHash: null,
+              round,
+              schema: schemaId(poisoned.schema),
+              metrics: {},
+            } satisfies ModelAnnounceBody,
+          },
+          by.secretKey,
+        ),
+      )
+      if (node.learning.intake(bytes).action === 'accept') accepted++
+    }
+    expect(accepted).toBe(1030)
+    const peers = node.learning.peers()
+    expect(peers.length).toBeLessThanOrEqual(1024)
+    expect(peers.find((p) => p.peerId === trusted.peerId)?.lastAnnounce?.modelHash).toBe(modelHash(honest))
   }, 60_000)
 })

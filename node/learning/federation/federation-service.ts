@@ -1022,12 +1022,25 @@ export class FederationService {
         lastAnnounce: null,
       }
       this.#peers.set(peerId, p)
-      if (this.#peers.size > MAX_PEERS) {
-        const oldest = this.#peers.keys().next().value
-        if (oldest !== undefined) this.#peers.delete(oldest)
-      }
+      if (this.#peers.size > MAX_PEERS) this.#forgetOnePeer()
     }
     return p
+  }
+
+  /**
+   * Forgets the oldest untrusted peer (the oldest of all when every one is trusted): a flood of fresh identities
+   * must not push out the trusted peers whose announces fork healing listens to.
+   */
+  #forgetOnePeer(): void {
+    let victim: string | undefined
+    for (const id of this.#peers.keys()) {
+      victim ??= id
+      if (this.#trust(id) < this.init.syncTrustedThreshold) {
+        victim = id
+        break
+      }
+    }
+    if (victim !== undefined) this.#peers.delete(victim)
   }
 
   #roundUpdates(round: number): Map<string, ReceivedUpdate> {
