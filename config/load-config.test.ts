@@ -37,7 +37,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: {} })).toEqual({
       dataDir: defaultDataDir(),
       log: { level: 'info' },
-      api: { host: '127.0.0.1', port: 7420, enabled: true },
+      api: {
+        host: '127.0.0.1',
+        port: 7420,
+        enabled: true,
+        streams: { maxPerToken: 8, maxTotal: 64, bufferBytes: 262_144, stallSeconds: 60 },
+      },
       p2p: {
         listen: ['/ip4/0.0.0.0/tcp/7421'],
         announce: [],
@@ -104,7 +109,7 @@ describe('loadConfig', () => {
     )
     const config = loadConfig({ file: path, env: {} })
     expect(config.nodeName).toBe('node-07')
-    expect(config.api).toEqual({ host: '127.0.0.1', port: 8080, enabled: true })
+    expect(config.api).toMatchObject({ host: '127.0.0.1', port: 8080, enabled: true })
     expect(config.p2p.dht).toEqual({ enabled: false, protocolPrefix: '/shieldwall' })
   })
 
@@ -135,7 +140,7 @@ describe('loadConfig', () => {
       file: path,
       env: { SHIELDWALL_API_PORT: '9090', SHIELDWALL_API_ENABLED: 'no' },
     })
-    expect(config.api).toEqual({ host: '0.0.0.0', port: 9090, enabled: false })
+    expect(config.api).toMatchObject({ host: '0.0.0.0', port: 9090, enabled: false })
   })
 
   it('lets CLI override env, and converts CLI strings by the schema', async () => {
@@ -255,7 +260,8 @@ describe('loadConfig', () => {
     const err = loadError({ env: { SHIELDWALL_API_PROT: '8080', SHIELDWALL_CONFIG: '' } })
     expect(err.message).toBe(
       'invalid config: unknown environment variable SHIELDWALL_API_PROT: expected one of ' +
-        'SHIELDWALL_API_HOST, SHIELDWALL_API_PORT, SHIELDWALL_API_TOKEN, SHIELDWALL_API_ENABLED',
+        'SHIELDWALL_API_HOST, SHIELDWALL_API_PORT, SHIELDWALL_API_TOKEN, SHIELDWALL_API_ENABLED, ' +
+        'SHIELDWALL_API_STREAMS_*',
     )
     expect(loadError({ env: { SHIELDWALL_API: 'x' } }).message).toContain('SHIELDWALL_P2P_*')
   })

@@ -100,7 +100,7 @@ export const ApiSchema = z.strictObject({
       maxPerToken: int(1, 10_000).default(8),
       maxTotal: int(1, 100_000).default(64),
       // unsent bytes the server holds per connection before waiting for the client to read
-      bufferBytes: int(65_536, 16_777_216).default(262_144),
+      bufferBytes: int(131_072, 16_777_216).default(262_144),
       // a client that leaves its output unread this long is disconnected
       stallSeconds: int(1, 86_400).default(60),
     })

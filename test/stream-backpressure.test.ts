@@ -98,7 +98,9 @@ describe('idle snapshot readers on a 110,000-entry blocklist', () => {
     // Every reader has been handed what its socket would take and is now waiting for its client.
     const gate = node.bouncers.streams
     await waitFor(
-      () => gate.streams().length === TOTAL && gate.streams().every((s) => s.waitingSince !== undefined),
+      () =>
+        gate.streams().length === TOTAL &&
+        gate.streams().every((s) => s.waitingSince !== undefined && (s.queued ?? 0) > 0),
       60_000,
       'every stream to wait for its idle client',
     )

@@ -15,11 +15,12 @@ export interface StreamSource {
 /** node:http's response as @hono/node-server hands it to the app (`c.env.outgoing`). */
 export interface OutgoingConnection {
   readonly writableLength: number
-  readonly destroyed: boolean
+  readonly writableHighWaterMark: number
   destroy(): void
-  once(event: 'drain' | 'close', listener: () => void): unknown
-  off(event: 'drain' | 'close', listener: () => void): unknown
 }
+
+/** The smallest chunk written, whatever the limits say: smaller ones cost more in calls than they save. */
+const MIN_CHUNK_BYTES = 4096
 
 export class StreamStalledError extends Error {
   override name = 'StreamStalledError'
@@ -28,10 +29,10 @@ export class StreamStalledError extends Error {
 /**
  * A response body that is produced as the client reads it. The ReadableStream has no queue of its own
  * (high-water mark 0): `pull` runs only when @hono/node-server asks for the next chunk, which it does only
- * after the previous `write()` returned true or the socket drained. On top of that, when the node:http
- * response is at hand, no chunk is produced while the bytes it holds unsent plus a chunk would pass
- * `bufferBytes`. So one connection never holds more than `bufferBytes` of its answer in the server's memory,
- * however little its client reads; a client that reads nothing is cut off by the gate's stall sweep.
+ * after the previous `write()` returned true, i.e. while node:http holds less than its high-water mark unsent,
+ * or once the socket drained. Chunks are sized so that this mark plus one chunk is at most `bufferBytes`: one
+ * connection never holds more of its answer in the server's memory, however little its client reads, and a
+ * client that reads nothing is cut off by the gate's stall sweep.
  */
 export function pacedStream(
   source: StreamSource,
@@ -39,8 +40,12 @@ export function pacedStream(
   options: { bufferBytes: number; outgoing?: OutgoingConnection },
 ): ReadableStream<Uint8Array> {
   const { bufferBytes, outgoing } = options
-  const chunkBytes = Math.floor(bufferBytes / 4)
-  // characters, so an answer that is not all ASCII still fits its chunk
+  // node:http stops asking for chunks at its high-water mark (64 KiB by default); in-process, half the cap
+  const chunkBytes = Math.max(
+    MIN_CHUNK_BYTES,
+    outgoing !== undefined ? bufferBytes - outgoing.writableHighWaterMark : Math.floor(bufferBytes / 2),
+  )
+  // characters, so that a chunk that is not all ASCII, or overshoots by one event, still fits
   const budget = Math.floor(chunkBytes / 2)
   const encoder = new TextEncoder()
   let finished = false
@@ -60,20 +65,6 @@ export function pacedStream(
     ...(outgoing !== undefined ? { queued: () => outgoing.writableLength } : {}),
   })
 
-  const roomFor = async (bytes: number): Promise<void> => {
-    while (outgoing !== undefined && !outgoing.destroyed && outgoing.writableLength + bytes > bufferBytes) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          outgoing.off('drain', done)
-          outgoing.off('close', done)
-          resolve()
-        }
-        outgoing.once('drain', done)
-        outgoing.once('close', done)
-      })
-    }
-  }
-
   return new ReadableStream<Uint8Array>(
     {
       start(c) {
@@ -81,7 +72,6 @@ export function pacedStream(
       },
       async pull(c) {
         try {
-          await roomFor(chunkBytes)
           if (finished) return
           lease.pulled()
           const text = await source.next(budget)

@@ -150,3 +150,65 @@ describe('CrowdSec bouncer API (/v1)', () => {
     expect(res.status).toBe(201)
   })
 })
+
+describe('CrowdSec bouncer API: long answers', () => {
+  let dir: string
+  let store: Store
+  let service: BouncerService
+  let list: MemoryBlocklist
+  let app: Hono
+  let key: string
+  const get = (path: string) => app.request(path, { headers: { 'x-api-key': key } })
+
+  beforeAll(async () => {
+    dir = await tempDir('shieldwall-lapi-long-')
+    store = await openStore(dir)
+    list = new MemoryBlocklist()
+    for (let i = 0; i < 5000; i++)
+      list.block({ value: `10.${(i >> 8) & 255}.${i & 255}.1`, scenario: 'ssh-bf' })
+    list.block({ value: '198.51.100.0/24', scenario: 'http-crawl' })
+    service = bouncerService({ streams: { maxPerToken: 1 } })({
+      store,
+      blocklist: list,
+      logger: silentLogger(),
+    })
+    await service.start()
+    key = (await service.keys.add('fw')).key
+    app = new Hono()
+    app.onError(errorHandler(silentLogger()))
+    app.route('/v1', bouncerDecisionRoutes(service))
+  })
+  afterAll(async () => {
+    await service.stop()
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('lists the whole list as it is read: one JSON array by id, or null when nothing matches', async () => {
+    const all = await (await get('/v1/decisions')).json()
+    expect(all).toHaveLength(5001)
+    const ids = all.map((d: { id: number }) => d.id)
+    expect(ids).toEqual([...ids].sort((a: number, b: number) => a - b))
+    const none = await get('/v1/decisions?scenarios_containing=nothing-like-this')
+    expect(await none.text()).toBe('null')
+    const range = await (await get('/v1/decisions?range=198.51.100.0/16&contains=false')).json()
+    expect(range.map((d: { value: string }) => d.value)).toEqual(['198.51.100.0/24'])
+    expect(service.streams.counts.open).toBe(0)
+    expect(service.feed.snapshots.builds).toBe(1)
+  })
+
+  it('refuses a long answer past the cap per bouncer with 429 in both error shapes', async () => {
+    const first = await get('/v1/decisions/stream?startup=true')
+    expect(first.status).toBe(200)
+    const second = await get('/v1/decisions/stream?startup=true')
+    expect(second.status).toBe(429)
+    expect(second.headers.get('retry-after')).toBe('10')
+    const body = await second.json()
+    expect(body.message).toContain('too many open streams')
+    expect(body.error).toMatchObject({ status: 429 })
+    // the first answer, read whole, is one document; its slot is then free again
+    expect((await first.json()).new).toHaveLength(5001)
+    expect(service.streams.counts.open).toBe(0)
+    expect((await get('/v1/decisions/stream?startup=true')).status).toBe(200)
+  })
+})

@@ -1,7 +1,11 @@
+import { once } from 'node:events'
 import { rm } from 'node:fs/promises'
+import { request, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { tempDir } from '../../../test/helpers/test-node.ts'
+import { tempDir, waitFor } from '../../../test/helpers/test-node.ts'
 import { bouncerService, type BouncerService } from '../../bouncer/bouncer-service.ts'
 import { MemoryBlocklist } from '../../bouncer/memory-blocklist.ts'
 import { silentLogger } from '../../logging/logger.ts'
@@ -172,5 +176,107 @@ describe('decision change stream (SSE)', () => {
     const res = await open('?snapshot=yes')
     expect(res.status).toBe(400)
     expect((await res.json()).error.message).toContain('snapshot')
+  })
+})
+
+describe('decision stream limits', () => {
+  let dir: string
+  let store: Store
+  let service: BouncerService
+  let list: MemoryBlocklist
+  let app: Hono
+  let now = Date.UTC(2025, 0, 1)
+
+  beforeAll(async () => {
+    dir = await tempDir('shieldwall-sse-limits-')
+    store = await openStore(dir)
+    const clock = () => now
+    list = new MemoryBlocklist({ clock })
+    // 20,000 events of 2 KB: more than loopback's socket buffers take from a client that reads nothing
+    const reasons = ['x'.repeat(2048)]
+    for (let i = 0; i < 20_000; i++) {
+      const value = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
+      list.block({ value, durationMs: 86_400_000, reasons })
+    }
+    service = bouncerService({
+      streams: { maxPerToken: 2, maxTotal: 3, bufferBytes: 131_072, stallSeconds: 60 },
+    })({ store, blocklist: list, logger: silentLogger(), clock })
+    await service.start()
+    app = new Hono<{ Variables: { tokenName: string } }>()
+      .use('*', async (c, next) => {
+        c.set('tokenName', c.req.header('x-token') ?? 'anonymous')
+        await next()
+      })
+      .route('/stream', decisionStreamRoutes(service)) as unknown as Hono
+    app.onError(errorHandler(silentLogger()))
+  })
+  afterAll(async () => {
+    await service.stop()
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('refuses streams past the cap per token and in all with 429 in the API error shape', async () => {
+    const open = (token: string) => app.request('/stream?snapshot=true', { headers: { 'x-token': token } })
+    const a1 = await open('a')
+    const a2 = await open('a')
+    const a3 = await open('a')
+    expect(a3.status).toBe(429)
+    expect(a3.headers.get('retry-after')).toBe('10')
+    expect(await a3.json()).toEqual({
+      error: { status: 429, message: expect.stringContaining('for this token (at most 2)') },
+    })
+    const b1 = await open('b')
+    const b2 = await open('b')
+    expect(b2.status).toBe(429)
+    expect((await b2.json()).error.message).toContain('on this node (at most 3)')
+    // a HEAD holds no slot
+    expect((await app.request('/stream', { method: 'HEAD', headers: { 'x-token': 'b' } })).status).toBe(200)
+    for (const res of [a1, a2, b1]) await res.body?.cancel()
+    expect(service.streams.counts.open).toBe(0)
+  })
+
+  it('disconnects a client that leaves its snapshot unread for stallSeconds (clock injected)', async () => {
+    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 })
+    await once(server, 'listening')
+    const { port } = server.address() as AddressInfo
+    try {
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = request(`http://127.0.0.1:${port}/stream?snapshot=true`, { agent: false }, resolve)
+        req.once('error', reject)
+        req.end()
+      })
+      expect(res.statusCode).toBe(200)
+      // cut off: the client sees its response end early ('aborted')
+      res.on('error', () => {})
+      const closed = new Promise((resolve) => res.once('close', resolve))
+      // never read: once its socket is full the stream waits for the client, holding at most bufferBytes
+      await waitFor(
+        () => {
+          const [s] = service.streams.streams()
+          // output handed over and left unsent: the socket is full
+          return s?.waitingSince !== undefined && (s.queued ?? 0) > 0
+        },
+        30_000,
+        'a full socket',
+      )
+      const [stream] = service.streams.streams()
+      expect(stream.queued).toBeLessThanOrEqual(131_072)
+      now += 59_000
+      expect(service.streams.sweep()).toBe(0)
+      now += 1_000
+      expect(service.streams.sweep()).toBe(1)
+      // the server has closed its end; the client notices once it reads again
+      await waitFor(
+        () => new Promise<boolean>((r) => server.getConnections((_, n) => r(n === 0))),
+        30_000,
+        'the server to close the connection',
+      )
+      res.resume()
+      await closed
+      expect(service.streams.counts).toMatchObject({ open: 0, dropped: 1 })
+    } finally {
+      server.close()
+    }
   })
 })
