@@ -54,6 +54,8 @@ describe('a valid-signature flood from one fresh key', () => {
     for (let seq = 1; seq <= 5; seq++) await honest.publish(TOPICS.alerts, alertBytes(honest, { seq }))
     expect(await flood).toBe(FLOOD)
     await waitFor(() => graylistedOnNode(node, flooder.peerId), 45_000, 'the flooder to be graylisted')
+    // graylisted, the flooder's further RPCs are dropped unread; what it got in before is judged to the end
+    await waitFor(() => node.alerts.judging === 0, 30_000, 'the node to finish judging what it took in')
     floodMs = Date.now() - started
 
     // every signature verified for the flooder was within its allowance over the time the flood lasted

@@ -130,6 +130,7 @@ export class AlertService {
   /** per (forwarding peer, sender): deliveries in the last minute, to tell a flood from an honest relay */
   readonly #relayed: SenderRateLimiter
   readonly #slices = new CpuSlices()
+  #judging = 0
   /** (sender, seq) accepted but maybe not yet on disk, so two copies arriving together are not both stored */
   readonly #inFlight = new Set<string>()
   readonly #listeners = new Set<Listener>()
@@ -251,7 +252,13 @@ export class AlertService {
     opts: IntakeOptions = {},
   ): Promise<Validation<AlertBody>> {
     const now = this.#clock()
-    const verdict = await this.#judge(bytes, origin, opts.peer, now)
+    this.#judging++
+    let verdict: Validation<AlertBody>
+    try {
+      verdict = await this.#judge(bytes, origin, opts.peer, now)
+    } finally {
+      this.#judging--
+    }
     if (verdict.action === 'accept') {
       const { envelope } = verdict
       const key = `${Buffer.from(envelope.sender).toString('hex')}:${envelope.seq}`
@@ -266,6 +273,11 @@ export class AlertService {
     bucket[verdict.reason] = (bucket[verdict.reason] ?? 0) + 1
     this.#log.debug({ origin, reason: verdict.reason, detail: verdict.detail }, `alert ${verdict.action}ed`)
     return verdict
+  }
+
+  /** Messages taken in and not yet judged (waiting for a slice or the replay lookup). */
+  get judging(): number {
+    return this.#judging
   }
 
   /** What a forwarding peer has used of its budgets (verified.spent: signatures checked for it). */
@@ -284,6 +296,36 @@ export class AlertService {
       if (judged === 'flood') return refuse('flood', 'far more messages than this peer is allowed')
       if (judged === 'over') return refuse('over_budget', 'more messages than this peer is allowed now')
     }
+    // Everything after the cheap budget check runs in slices, a turn of the event loop apart: a gossipsub RPC
+    // can carry thousands of messages, and judging them all in one go would hold up every other request.
+    const live = origin !== 'sync'
+    const early = await this.#inSlices(() => this.#check(bytes, peer, live, now))
+    if (!isUnverified(early)) return early
+    const { envelope } = early
+    const sender = Buffer.from(envelope.sender).toString('hex')
+    if (await this.#c.alerts.has(sender, envelope.seq)) {
+      return refuse('replayed', `seq ${envelope.seq} already seen from this sender`)
+    }
+    // the state may have moved while we waited: #verify looks at it again
+    return this.#inSlices(() => this.#verify(early, sender, live, peer, this.#clock()))
+  }
+
+  async #inSlices<T>(work: () => T): Promise<T | Validation<never>> {
+    try {
+      return await this.#slices.run(work)
+    } catch (err) {
+      if (err instanceof SlicesFullError) return refuse('over_budget', err.message)
+      throw err
+    }
+  }
+
+  /** The pure checks short of the signature, then what memory says of replay and rates. */
+  #check(
+    bytes: Uint8Array,
+    peer: string | undefined,
+    live: boolean,
+    now: number,
+  ): Unverified<AlertBody> | Validation<never> {
     const limits = {
       maxBytes: this.#init.maxMessageBytes,
       maxClockSkewMs: this.#init.maxClockSkewSeconds * 1000,
@@ -295,7 +337,6 @@ export class AlertService {
     if (!isUnverified(checked)) return checked
     const { envelope } = checked
     const sender = Buffer.from(envelope.sender).toString('hex')
-    const key = `${sender}:${envelope.seq}`
     if (peer !== undefined && !this.#relayed.admit(`${peer}/${sender}`, now)) {
       return refuse(
         'flood',
@@ -303,20 +344,8 @@ export class AlertService {
       )
     }
     // The live rate limit guards the mesh against floods; a catch-up page is a backlog we asked for, held to a
-    // per-sender allowance instead (checked again after the signature, which is when it is charged).
-    const live = origin !== 'sync'
-    const early = this.#freshness(envelope, sender, live, now)
-    if (early !== undefined) return early
-    if (await this.#c.alerts.has(sender, envelope.seq)) {
-      return refuse('replayed', `seq ${envelope.seq} already seen from this sender`)
-    }
-    try {
-      // Signatures are verified in slices, a turn of the event loop apart; the state may have moved meanwhile.
-      return await this.#slices.run(() => this.#verify(checked, sender, key, live, peer, this.#clock()))
-    } catch (err) {
-      if (err instanceof SlicesFullError) return refuse('over_budget', err.message)
-      throw err
-    }
+    // per-sender allowance instead (charged only once the signature verified).
+    return this.#freshness(envelope, sender, live, now) ?? checked
   }
 
   /** Replay and rate from memory; undefined when the message may go on. Charges nothing. */
@@ -342,7 +371,6 @@ export class AlertService {
   #verify(
     checked: Unverified<AlertBody>,
     sender: string,
-    key: string,
     live: boolean,
     peer: string | undefined,
     now: number,
@@ -362,7 +390,7 @@ export class AlertService {
     if (verdict.action !== 'accept') return verdict
     if (live) this.#limiter.record(sender, now)
     else this.#syncBudget.take(this.#senderPeerId(checked.envelope.sender), now)
-    this.#inFlight.add(key)
+    this.#inFlight.add(`${sender}:${checked.envelope.seq}`)
     return verdict
   }
 

@@ -1,4 +1,6 @@
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { RPC } from '@libp2p/gossipsub/message'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { generateSecretKey, getPublicKey } from '../../crypto/signing/ed25519.ts'
 import { createHost, type ShieldwallHost } from '../../node/p2p/create-host.ts'
@@ -103,6 +105,11 @@ export interface HostilePeer extends Signer {
   peerId: string
   /** subscribes to the topics and dials the node, then waits until each side sees the other subscribed */
   connect(node: ShieldwallNode, topics?: readonly string[]): Promise<void>
+  /**
+   * The same for a node in another process, known only by its address: waits until this peer sees it
+   * subscribed (what the node sees cannot be read from here).
+   */
+  connectTo(address: string, topics?: readonly string[]): Promise<void>
   /** gossips raw bytes on a topic (the peer's own validator is not run on what it publishes) */
   publish(topic: string, bytes: Uint8Array): Promise<void>
   /**
@@ -110,6 +117,12 @@ export interface HostilePeer extends Signer {
    * were queued. Failures (a graylisted peer may find itself pruned) are counted, not thrown.
    */
   publishMany(topic: string, batch: readonly Uint8Array[], concurrency?: number): Promise<number>
+  /**
+   * Writes `frames` (from `rpcFrames`) on a gossipsub stream of its own to `remotePeerId`, bypassing this
+   * peer's gossipsub (no per-message RPC, no queue): as fast as the connection takes them. The node replaces
+   * its inbound gossipsub stream from this peer with this one.
+   */
+  writeRpcs(remotePeerId: string, frames: readonly Uint8Array[]): Promise<void>
   /** signs an alert with this peer's own key */
   alert(fields?: AlertFields, now?: number): Envelope<AlertBody>
   stop(): Promise<void>
@@ -146,6 +159,16 @@ export async function createHostilePeer(secretKey: Uint8Array = generateSecretKe
         `the node and hostile peer to see each other on ${topics.join(', ')}`,
       )
     },
+    async connectTo(address, topics = [TOPICS.alerts]) {
+      for (const topic of topics) pubsub.subscribe(topic)
+      const conn = await host.dial(multiaddr(address))
+      const remote = conn.remotePeer.toString()
+      await waitFor(
+        () => topics.every((t) => pubsub.getSubscribers(t).some((p) => p.toString() === remote)),
+        20_000,
+        `${remote} to be seen subscribed to ${topics.join(', ')}`,
+      )
+    },
     async publish(topic, bytes) {
       await pubsub.publish(topic, bytes)
     },
@@ -159,6 +182,11 @@ export async function createHostilePeer(secretKey: Uint8Array = generateSecretKe
       }
       return queued
     },
+    async writeRpcs(remotePeerId, frames) {
+      const stream = await host.dialProtocol(peerIdFromString(remotePeerId), GOSSIPSUB_PROTOCOL)
+      for (const frame of frames) if (!stream.send(frame)) await stream.onDrain()
+      // the stream is left open: closing it could drop frames the node has not read yet
+    },
     alert(fields = {}, now = Date.now()) {
       return sealedAlert(me, fields, now)
     },
@@ -166,6 +194,42 @@ export async function createHostilePeer(secretKey: Uint8Array = generateSecretKe
       await host.stop()
     },
   }
+}
+
+const GOSSIPSUB_PROTOCOL = '/meshsub/1.2.0'
+
+/**
+ * Length-prefixed gossipsub RPC frames carrying `messages` on `topic`, `perRpc` to a frame (a node reads at
+ * most 1 MiB and 5,000 messages per RPC). No from, seqno or signature: our topics are StrictNoSign. Encoded in
+ * advance so writing them is the only work left during a flood.
+ */
+export function rpcFrames(topic: string, messages: readonly Uint8Array[], perRpc = 1000): Uint8Array[] {
+  const frames: Uint8Array[] = []
+  for (let i = 0; i < messages.length; i += perRpc) {
+    const rpc = RPC.encode({
+      subscriptions: [],
+      messages: messages.slice(i, i + perRpc).map((data) => ({ topic, data })),
+    })
+    frames.push(concat(varint(rpc.length), rpc))
+  }
+  return frames
+}
+
+function varint(n: number): Uint8Array {
+  const out: number[] = []
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80)
+    n >>>= 7
+  }
+  out.push(n)
+  return Uint8Array.from(out)
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
 }
 
 /** `n` hostile peers with fresh identities, each connected to `node` on `topics`. */
