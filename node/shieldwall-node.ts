@@ -23,13 +23,14 @@ import { createLogger, type Logger } from './logging/logger.ts'
 import { bootstrapRedial, type BootstrapRedial } from './p2p/bootstrap-redial.ts'
 import { createHost, type ShieldwallHost } from './p2p/create-host.ts'
 import { ensureDataDir, openStore, type Store } from './store/open-store.ts'
+import { checkStoreAfterRestart, summarizeBlocklist, writeStoreCheck } from './store/store-check.ts'
 import { SequenceCounter } from './store/sequence-counter.ts'
 import { alertSync, type AlertSync } from './sync/alert-sync.ts'
 import { blocklistSummaries, type BlocklistSummaryService } from './sync/blocklist-summaries.ts'
 import { catchUpService, type CatchUpService } from './sync/catch-up-service.ts'
 import { SyncWatermark } from './sync/sync-watermark.ts'
 import { VERSION } from './version.ts'
-import { blocklist as createBlocklist, type Blocklist } from './blocklist/blocklist.ts'
+import { blocklist as createBlocklist, NEVER, type Blocklist } from './blocklist/blocklist.ts'
 import { communityDefense, type CommunityDefense } from './defense/community-defense.ts'
 import { TokenStore } from './api/auth/token-store.ts'
 import { webhookService, type WebhookService } from './integrations/webhooks.ts'
@@ -321,6 +322,8 @@ export class ShieldwallNode {
       communityBanSeconds: bl.communityBanSeconds,
     })({ store, clock: this.#clock, logger: this.log, trustOf: (peer) => book.trust(peer) })
     await this.#blocklist.start()
+    // LevelDB drops the rest of a truncated log silently: compare with what the last clean stop left
+    await checkStoreAfterRestart(config.dataDir, this.#blocklist.size, this.#clock(), this.log)
     this.#allowOwnAddresses()
     this.#defense = communityDefense({ shareLocal: config.detect.publishAlerts })({
       blocklist: this.#blocklist,
@@ -511,6 +514,21 @@ export class ShieldwallNode {
     await writeFile(join(this.config.dataDir, 'api.json'), JSON.stringify(endpoint) + '\n', { mode: 0o600 })
   }
 
+  /** What the next start compares the opened blocklist with (node/store/store-check.ts). */
+  async #recordStoreCheck(): Promise<void> {
+    const list = this.#blocklist
+    if (list === undefined) return
+    const expiries = (function* () {
+      for (const e of list.entries()) yield e.expiresAt
+    })()
+    const now = this.#clock()
+    await writeStoreCheck(this.config.dataDir, {
+      version: 1,
+      writtenAt: now,
+      blocklist: summarizeBlocklist(expiries, NEVER),
+    })
+  }
+
   /** Reverse order of start; each step runs even if an earlier one failed, so the store is always closed. */
   async stop(): Promise<void> {
     const steps: Array<[string, () => Promise<unknown> | unknown]> = [
@@ -518,6 +536,7 @@ export class ShieldwallNode {
       ['api', () => this.#closeServer()],
       ['bouncers', () => this.#bouncers?.stop()],
       ['defense', () => this.#defense?.stop()],
+      ['store check', () => this.#recordStoreCheck()],
       ['blocklist', () => this.#blocklist?.stop()],
       ['detection', () => this.#detection?.stop()],
       ['learning', () => this.#learning?.stop()],

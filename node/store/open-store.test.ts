@@ -47,11 +47,15 @@ describe('openStore errors', () => {
   it('names the path when the data dir is a file', async () => {
     const file = join(dir, 'not-a-dir')
     await writeFile(file, 'x')
-    for (const attempt of [openStore(file), ensureDataDir(file), ensureDataDir(join(file, 'below'))]) {
-      const err = await failure(attempt)
+    const attempts = [
+      () => openStore(file),
+      () => ensureDataDir(file),
+      () => ensureDataDir(join(file, 'below')),
+    ]
+    for (const attempt of attempts) {
+      const err = await failure(attempt())
       expect(err.name).toBe('DataDirError')
-      expect(err.message).toContain(file)
-      expect(err.message).toContain('not a directory')
+      expect(err.message).toContain(`${file} is in the way and is not a directory`)
     }
   })
 

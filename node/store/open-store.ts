@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { Level, type BatchOperation } from 'level'
 
 /**
@@ -31,7 +32,7 @@ export function dataDirError(dataDir: string, err: unknown): Error {
     case 'EEXIST':
     case 'ENOTDIR':
       return new DataDirError(
-        `data dir ${dataDir}: ${where} is in the way and is not a directory; move it away or ${DATA_DIR_FIX}`,
+        `data dir ${dataDir}: ${inTheWay(where)} is in the way and is not a directory; move it away or ${DATA_DIR_FIX}`,
       )
     case 'EACCES':
     case 'EPERM':
@@ -44,6 +45,19 @@ export function dataDirError(dataDir: string, err: unknown): Error {
     default:
       return err as Error
   }
+}
+
+/** The nearest of `path` and its parents that exists but is not a directory: what a mkdir ran into. */
+function inTheWay(path: string): string {
+  for (let p = path; p !== dirname(p); p = dirname(p)) {
+    try {
+      if (!statSync(p).isDirectory()) return p
+      break
+    } catch {
+      // missing (or ENOTDIR below a file): look at the parent
+    }
+  }
+  return path
 }
 
 /**
