@@ -92,6 +92,7 @@ describe('kill -9 while following a log', () => {
 
     let node = await start()
     const kills: number[] = []
+    const dead: RunningProcess[] = []
     for (const killAt of [...KILL_AT, Infinity]) {
       // feed the node while it follows, a few chunks ahead of what it has stored, until the next kill point
       let count = await stored(node)
@@ -106,12 +107,23 @@ describe('kill -9 while following a log', () => {
       if (killAt === Infinity) break
       await stopProcess(node, 'SIGKILL')
       kills.push(count)
+      dead.push(node)
       // the service keeps logging while the node is down
       if (appended < TOTAL) await appendChunk()
       node = await start()
     }
     expect(kills).toHaveLength(KILL_AT.length)
     expect(await stopProcess(node)).toBe(0)
+    // what each restart found: decisions stored whose alert the kill had cut off
+    const announced = [...dead.slice(1), node].map((p) => {
+      const line = p
+        .stderr()
+        .split('\n')
+        .find((l) => l.includes('lacked their alert'))
+      if (line === undefined) return { pending: 0, published: 0, linked: 0 }
+      const { pending, published, linked } = JSON.parse(line) as Record<string, number>
+      return { pending: pending!, published: published!, linked: linked! }
+    })
 
     const db = await openStore(dataDir)
     try {
@@ -131,9 +143,13 @@ describe('kill -9 while following a log', () => {
         alerts: alerts.length,
         pending: pending.length,
         killedAt: kills,
+        announcedAtRestart: announced,
       }
       console.log(`ingest under kill -9: ${JSON.stringify(report)}`)
       expect(appended).toBe(TOTAL)
+      // the kills landed while alerts were being published (the appender keeps the node busy), so the
+      // restarts had work to finish: the path under test was taken
+      expect(announced.reduce((n, a) => n + a.pending, 0)).toBeGreaterThan(0)
       expect(report).toMatchObject({ lost: 0, duplicated: 0, withoutAlert: 0, pending: 0 })
       for (let i = 0; i < TOTAL; i++) expect(ips.has(address(i))).toBe(true)
       // each decision's alert is stored, signed by this node, about its address; no alert twice

@@ -332,14 +332,15 @@ export class DetectionService {
       }
       this.#tell(d)
     }
-    this.#log.info(
+    // worth a warning: the node was killed, or could not publish, while decisions were being announced
+    this.#log.warn(
       {
         pending: pending.length,
         published: live.length - linked,
         linked,
         expired: pending.length - live.length,
       },
-      'alerts of decisions stored before the last stop',
+      'decisions stored before the last stop lacked their alert: announced now',
     )
   }
 
