@@ -534,11 +534,12 @@ export class ShieldwallNode {
     const steps: Array<[string, () => Promise<unknown> | unknown]> = [
       ['history', () => clearInterval(this.#historyTimer)],
       ['api', () => this.#closeServer()],
+      // first: the decisions it finishes announcing while stopping still reach the defense and the webhooks
+      ['detection', () => this.#detection?.stop()],
       ['bouncers', () => this.#bouncers?.stop()],
       ['defense', () => this.#defense?.stop()],
       ['store check', () => this.#recordStoreCheck()],
       ['blocklist', () => this.#blocklist?.stop()],
-      ['detection', () => this.#detection?.stop()],
       ['learning', () => this.#learning?.stop()],
       ['catch-up', () => this.#catchUp?.stop()],
       ['sync', () => this.#sync?.stop()],
