@@ -236,6 +236,7 @@ export class WebhookService {
       if (q.timer !== undefined) clearTimeout(q.timer)
       this.#pending -= queued(q)
       this.counts.dropped += queued(q)
+      for (let i = queued(q); i > 0; i--) this.#c.onOutcome?.('dropped')
       this.#queues.delete(id)
     }
     this.#droppedByHook.delete(id)

@@ -1,6 +1,8 @@
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ensureDataDir, openStore } from './open-store.ts'
 import { startTestNode } from '../../test/helpers/test-node.ts'
@@ -67,6 +69,32 @@ describe('openStore errors', () => {
     expect(err.message).toContain(ro)
     expect(err.message).toContain('permission')
   })
+
+  it.runIf(process.getuid?.() === 0)(
+    'names the path when the data dir is not writable by the user (as root: checked from a child as nobody)',
+    async () => {
+      const ro = join(dir, 'root-owned')
+      await mkdir(ro, { mode: 0o755 })
+      await chmod(dir, 0o755)
+      const module = pathToFileURL(join(import.meta.dirname, 'open-store.ts')).href
+      const script =
+        `const { ensureDataDir } = await import(${JSON.stringify(module)});` +
+        `try { await ensureDataDir(${JSON.stringify(ro)}); console.log('{}') }` +
+        `catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })) }`
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          ['--input-type=module', '-e', script],
+          { uid: 65534, gid: 65534, cwd: tmpdir() },
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        )
+      })
+      const result = JSON.parse(out)
+      expect(result.name).toBe('DataDirError')
+      expect(result.message).toContain(ro)
+      expect(result.message).toContain('no permission')
+    },
+  )
 
   it('a node whose data dir is a file stops with that error before creating anything', async () => {
     const file = join(dir, 'data')
