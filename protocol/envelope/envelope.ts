@@ -68,6 +68,25 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 
 /**
+ * Containers a body may nest. Ours nest four (summary entries, model shapes); the canonical re-encoding below is
+ * quadratic in depth (cborg's encoder walks every enclosing container looking for cycles), so a few KB nested
+ * thousands deep would cost more than a hundred signature verifications to refuse.
+ */
+export const MAX_BODY_NESTING = 16
+
+/** Iterative, so the check itself neither recurses nor costs more than one pass over the value. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (v === null || typeof v !== 'object' || v instanceof Uint8Array) continue
+    if (depth > limit) return true
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
+/**
  * Parses wire bytes into an envelope, checking only its shape; the body is left for the type's schema. The
  * bytes must be the canonical encoding of what they decode to, so one message has exactly one spelling and
  * its hash is a stable id.
@@ -97,8 +116,18 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   if (!isUint(seq)) throw new MalformedEnvelopeError('bad seq')
   if (!isUint(createdAt) || !isUint(expiresAt)) throw new MalformedEnvelopeError('bad timestamps')
   if (expiresAt <= createdAt) throw new MalformedEnvelopeError('expiresAt must be after createdAt')
+  if (nestedDeeperThan(body, MAX_BODY_NESTING)) {
+    throw new MalformedEnvelopeError(`body nested deeper than ${MAX_BODY_NESTING}`)
+  }
   const envelope: Envelope = { type, version, sender, seq, createdAt, expiresAt, body, signature }
-  if (!bytesEqual(encodeEnvelope(envelope), bytes)) {
+  let reencoded: Uint8Array
+  try {
+    reencoded = encodeEnvelope(envelope)
+  } catch (err) {
+    // cborg decodes deeper nesting than its encoder can re-encode on the same stack (RangeError)
+    throw new MalformedEnvelopeError(`cannot re-encode: ${(err as Error).message}`)
+  }
+  if (!bytesEqual(reencoded, bytes)) {
     throw new MalformedEnvelopeError('envelope is not canonically encoded')
   }
   return envelope
