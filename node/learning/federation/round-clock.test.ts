@@ -58,11 +58,16 @@ describe('round clock', () => {
     })
     await new Promise((r) => setTimeout(r, 450))
     clock.stop()
-    expect(seen.map((e) => `${e.kind}${e.round}`).slice(0, 4)).toEqual([
-      'train0',
-      'close0',
-      'train1',
-      'close1',
-    ])
+    // On a busy machine a timer can fire so late that its event is dropped (by design: see RoundClock.start), so
+    // the test asserts the order, not that every event came: each one is a later event of the schedule.
+    expect(seen.length).toBeGreaterThan(0)
+    expect(seen[0].at).toBeGreaterThanOrEqual(nextRoundEvent(clock.init, clock.init.epochMs - 1).at)
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i].at).toBeGreaterThan(seen[i - 1].at)
+      expect(seen[i].at).toBeGreaterThanOrEqual(nextRoundEvent(clock.init, seen[i - 1].at).at)
+    }
+    const stopped = seen.length
+    await new Promise((r) => setTimeout(r, 250))
+    expect(seen.length).toBe(stopped)
   })
 })
