@@ -51,3 +51,16 @@ describe('the api-token file', () => {
     expect((await loadOrCreateToken(dir)).token).toBe('abcdefghijklmnop')
   })
 })
+
+describe('creating the api-token file', () => {
+  it('is not stopped or redirected by a file planted at the old predictable temp name', async () => {
+    const { symlink, readFile: read } = await import('node:fs/promises')
+    const victim = join(dir, 'victim')
+    await writeFile(victim, 'precious\n', { mode: 0o600 })
+    await symlink(victim, join(dir, `${TOKEN_FILE}.${process.pid}.tmp`))
+    const made = await loadOrCreateToken(dir)
+    expect(made.created).toBe(true)
+    expect(await read(victim, 'utf8')).toBe('precious\n')
+    expect((await read(join(dir, TOKEN_FILE), 'utf8')).trim()).toBe(made.token)
+  })
+})

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../cli/write-file-atomic.ts'
 
 export class InsecureTokenFileError extends Error {
   override name = 'InsecureTokenFileError'
@@ -66,9 +67,8 @@ export async function loadOrCreateToken(dataDir: string, configured?: string): P
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
   const token = 'sw_' + randomBytes(32).toString('base64url')
-  const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, token + '\n', { mode: 0o600, flag: 'wx' })
-  await rename(tmp, path)
+  // an unpredictable temp name: a file planted at a guessable one can neither be written through nor block start
+  await writeFileAtomic(path, token + '\n', { mode: 0o600 })
   return { token, created: true, source: 'file', path }
 }
 
