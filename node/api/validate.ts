@@ -5,6 +5,11 @@ import { withDoc } from './openapi/route-doc.ts'
 
 function describe(error: z.ZodError): { field?: string; message: string } {
   const issue = error.issues[0]
+  if (issue.code === 'unrecognized_keys') {
+    // named like any other bad field: `?ip=` on a route without an ip filter is an error, not ignored
+    const field = [...issue.path, issue.keys[0]].join('.')
+    return { field, message: `field "${field}": not accepted here` }
+  }
   const field = issue.path.join('.')
   return field === '' ? { message: issue.message } : { field, message: `field "${field}": ${issue.message}` }
 }

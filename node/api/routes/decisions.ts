@@ -3,7 +3,8 @@ import { z } from 'zod'
 import type { ShieldwallNode } from '../../shieldwall-node.ts'
 import { queryParams } from '../validate.ts'
 
-const DecisionsQuery = z.object({
+// strict: a filter this route does not have (`?ip=`) is a 400, not an unfiltered answer that looks filtered
+const DecisionsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional(),
   active: z.enum(['true', 'false']).optional(),

@@ -50,6 +50,15 @@ describe('control API input errors', () => {
     expect((await authed('/api/defense/network/blocklist?ip=192.0.2.1')).status).toBe(200)
   })
 
+  it('answers 400 naming ?ip= on routes that have no such filter instead of an unfiltered list', async () => {
+    for (const path of ['/api/defense/decisions', '/api/defense/network/threats']) {
+      const res = await authed(`${path}?ip=notanip`)
+      expect(res.status, path).toBe(400)
+      expect((await res.json()).error, path).toMatchObject({ status: 400, field: 'ip' })
+      expect((await authed(`${path}?limit=5`)).status, path).toBe(200)
+    }
+  })
+
   it('pins only Ed25519 peer ids', async () => {
     for (const id of ['111111', RSA_PEER_ID]) {
       const res = await authed(`/api/defense/network/peers/${id}`, {

@@ -31,7 +31,8 @@ const PublishAlertBody = z
   })
   .strict()
 
-const ThreatsQuery = z.object({
+// strict: a filter this route does not have (`?ip=`) is a 400, not an unfiltered answer that looks filtered
+const ThreatsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
   /** json (default), a STIX 2.1 bundle of Indicators, or CEF lines for syslog-based SIEMs */
