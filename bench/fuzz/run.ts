@@ -59,6 +59,8 @@ interface ChunkResult {
   mismatches: number
   hangs: number
   ms: number
+  /** the slowest single case */
+  maxMs: number
   findings: string[]
 }
 
@@ -81,6 +83,7 @@ function runChunk(target: FuzzTarget<unknown>, chunk: Chunk, beat: () => void): 
     mismatches: 0,
     hangs: 0,
     ms: 0,
+    maxMs: 0,
     findings: [],
   }
   const started = performance.now()
@@ -96,6 +99,7 @@ function runChunk(target: FuzzTarget<unknown>, chunk: Chunk, beat: () => void): 
       }
       const took = performance.now() - t0
       result.cases++
+      result.maxMs = Math.max(result.maxMs, took)
       if (took > HANG_MS) {
         result.hangs++
         note(result, `hang: case ${result.cases} took ${Math.round(took)} ms`)
@@ -137,6 +141,7 @@ interface Totals {
   mismatches: number
   hangs: number
   ms: number
+  maxMs: number
   findings: string[]
 }
 
@@ -195,8 +200,10 @@ async function main(): Promise<void> {
       mismatches: 0,
       hangs: 0,
       ms: 0,
+      maxMs: 0,
       findings: [],
     }
+    t.maxMs = Math.max(t.maxMs, r.maxMs)
     t.cases += r.cases
     t.crashes += r.crashes
     t.forgeries += r.forgeries
@@ -280,6 +287,7 @@ async function runOnWorker(queue: Chunk[]): Promise<ChunkResult | undefined> {
           mismatches: 0,
           hangs: 1,
           ms: STUCK_MS,
+          maxMs: STUCK_MS,
           findings: [
             `hang: the worker went silent for ${STUCK_MS / 1000} s (replay this chunk with --replay)`,
           ],
@@ -302,15 +310,26 @@ async function runOnWorker(queue: Chunk[]): Promise<ChunkResult | undefined> {
 
 function report(totals: Map<string, Totals>, wallS: number, asked: number, stoppedEarly: boolean): void {
   const rows = [...totals.entries()]
-  const all: Totals = { cases: 0, crashes: 0, forgeries: 0, mismatches: 0, hangs: 0, ms: 0, findings: [] }
-  const head = ['target', 'cases', 'crashes', 'forgeries', 'mismatches', 'hangs', 'cases/s']
+  const all: Totals = {
+    cases: 0,
+    crashes: 0,
+    forgeries: 0,
+    mismatches: 0,
+    hangs: 0,
+    ms: 0,
+    maxMs: 0,
+    findings: [],
+  }
+  const head = ['target', 'cases', 'crashes', 'forgeries', 'mismatches', 'hangs', 'cases/s', 'slowest ms']
   const lines = [head]
   for (const [name, t] of rows) {
     for (const k of ['cases', 'crashes', 'forgeries', 'mismatches', 'hangs', 'ms'] as const) all[k] += t[k]
+    all.maxMs = Math.max(all.maxMs, t.maxMs)
     // per target: cases per second of one worker's time on it
-    lines.push([name, ...counts(t), String(Math.round(t.cases / (t.ms / 1000)))])
+    lines.push([name, ...counts(t), String(Math.round(t.cases / (t.ms / 1000))), t.maxMs.toFixed(0)])
   }
-  lines.push(['total', ...counts(all), String(Math.round(all.cases / wallS))])
+  // in total: cases per second of wall time, all workers together
+  lines.push(['total', ...counts(all), String(Math.round(all.cases / wallS)), all.maxMs.toFixed(0)])
   const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)))
   for (const l of lines)
     console.log(l.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
