@@ -50,7 +50,8 @@ export const BlocklistChanges = z
     message: 'nothing to change: give add, remove, allow or unallow',
   })
 
-const ListQuery = z.object({
+// strict: a parameter this route does not have is a 400 naming it, never silently ignored
+const ListQuery = z.strictObject({
   format: z.enum(['json', ...EXPORT_FORMATS]).default('json'),
   /** entries covering this address; checked by the parser lookup uses, so a non-address is a 400, not `[]` */
   ip: z

@@ -48,10 +48,17 @@ describe('control API input errors', () => {
       expect((await res.json()).error).toMatchObject({ status: 400, field: 'ip' })
     }
     expect((await authed('/api/defense/network/blocklist?ip=192.0.2.1')).status).toBe(200)
+    const typo = await authed('/api/defense/network/blocklist?orign=manual')
+    expect(typo.status).toBe(400)
+    expect((await typo.json()).error).toMatchObject({ field: 'orign' })
   })
 
   it('answers 400 naming ?ip= on routes that have no such filter instead of an unfiltered list', async () => {
-    for (const path of ['/api/defense/decisions', '/api/defense/network/threats']) {
+    for (const path of [
+      '/api/defense/decisions',
+      '/api/defense/network/threats',
+      '/api/defense/network/peers',
+    ]) {
       const res = await authed(`${path}?ip=notanip`)
       expect(res.status, path).toBe(400)
       expect((await res.json()).error, path).toMatchObject({ status: 400, field: 'ip' })

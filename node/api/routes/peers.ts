@@ -18,7 +18,8 @@ const PeerParam = z.object({
     }),
 })
 const PinBody = z.object({ pin: z.enum(['trusted', 'banned']).nullable() }).strict()
-const ListQuery = z.object({
+// strict: a parameter this route does not have is a 400 naming it, never silently ignored
+const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).default(500),
   pinned: z.enum(['true', 'false']).optional(),
 })
