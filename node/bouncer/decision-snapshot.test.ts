@@ -83,4 +83,18 @@ describe('SnapshotCache', () => {
     list.block({ value: '192.0.2.1' })
     expect([...cache.read().ended()].map((r) => r.entry.value)).toEqual(['192.0.2.2'])
   })
+
+  it('renders each snapshot entry once for all its readers, and what came after it for each', () => {
+    const { list, cache } = setup()
+    list.block({ value: '192.0.2.1' })
+    list.block({ value: '192.0.2.2' })
+    cache.current()
+    list.block({ value: '192.0.2.3' })
+    let calls = 0
+    const render = (e: BlockEntry) => `${++calls}:${e.value}`
+    const first = [...cache.read().rendered(T0, render)]
+    const second = [...cache.read().rendered(T0, render)]
+    expect(first).toEqual(['1:192.0.2.1', '2:192.0.2.2', '3:192.0.2.3'])
+    expect(second).toEqual(['1:192.0.2.1', '2:192.0.2.2', '4:192.0.2.3'])
+  })
 })

@@ -24,6 +24,12 @@ export interface DecisionSnapshot {
   readonly ids: Float64Array
   /** the latest ending of each value the journal still held at `head` and that was not blocked then */
   readonly ended: readonly RemovedDecision[]
+  /**
+   * Entries as a renderer wrote them, by position, kept as readers first ask for them and shared by the next:
+   * a hundred clients reading the same snapshot serialize each entry once. Only for renderings that depend on
+   * the entry alone (an id is one activation, which does not change).
+   */
+  readonly rendered: WeakMap<(entry: BlockEntry) => string, Array<string | undefined>>
 }
 
 /**
@@ -85,25 +91,34 @@ export class SnapshotCache {
   #build(): DecisionSnapshot {
     const now = this.#clock()
     const head = this.#journal.head
-    const live: Array<{ id: number; value: string }> = []
+    let values: string[] = []
+    const idList: number[] = []
+    let sorted = true
     for (const entry of this.#view.entries()) {
-      if (entry.expiresAt > now) live.push({ id: entry.id, value: entry.value })
+      if (entry.expiresAt <= now) continue
+      if (idList.length > 0 && entry.id < idList[idList.length - 1]) sorted = false
+      values.push(entry.value)
+      idList.push(entry.id)
     }
-    live.sort((a, b) => a.id - b.id)
-    const values = live.map((e) => e.value)
-    const ids = Float64Array.from(live, (e) => e.id)
+    let ids = Float64Array.from(idList)
+    if (!sorted) {
+      const order = Array.from(values.keys()).sort((a, b) => idList[a] - idList[b])
+      const unsorted = values
+      values = order.map((i) => unsorted[i])
+      ids = Float64Array.from(order, (i) => idList[i])
+    }
     const latest = new Map<string, RemovedDecision>()
     for (const record of this.#journal.held()) {
       const change = record.change
       if (change.kind !== 'removed' || change.reason === 'replaced') continue
       latest.set(change.entry.value, { entry: change.entry, endedAt: record.at })
     }
-    const blocked = new Set(values)
+    // bounded by the journal; the list has one entry per value, so a lookup says whether it is blocked
     const ended = [...latest.values()]
-      .filter((r) => !blocked.has(r.entry.value))
+      .filter((r) => this.#view.get(r.entry.value) === undefined)
       .sort((a, b) => a.entry.id - b.entry.id)
     this.#builds++
-    return { head, takenAt: now, values, ids, ended }
+    return { head, takenAt: now, values, ids, ended, rendered: new WeakMap() }
   }
 }
 
@@ -139,6 +154,29 @@ export class SnapshotRead {
       // a different id is a renewal after the snapshot: it comes with the later changes
       if (entry !== undefined && entry.id === ids[i] && entry.expiresAt > now) yield entry
     }
+    yield* this.#lagEntries(now)
+  }
+
+  /**
+   * `entries(now)` through `render`, the snapshot's part from (and into) its shared cache: `render` must depend
+   * on the entry alone, and be one function for the life of the process (it is the cache's key).
+   */
+  *rendered(now: number, render: (entry: BlockEntry) => string): Generator<string> {
+    const { values, ids } = this.#snapshot
+    let cache = this.#snapshot.rendered.get(render)
+    if (cache === undefined) {
+      cache = new Array<string | undefined>(values.length)
+      this.#snapshot.rendered.set(render, cache)
+    }
+    for (let i = 0; i < values.length; i++) {
+      const entry = this.#view.get(values[i])
+      if (entry === undefined || entry.id !== ids[i] || entry.expiresAt <= now) continue
+      yield (cache[i] ??= render(entry))
+    }
+    for (const entry of this.#lagEntries(now)) yield render(entry)
+  }
+
+  *#lagEntries(now: number): Generator<BlockEntry> {
     for (const { change } of this.#lag) {
       if (change.kind !== 'added') continue
       const entry = this.#view.get(change.entry.value)

@@ -74,6 +74,11 @@ export function pacedStream(
         try {
           if (finished) return
           lease.pulled()
+          // node-server asks again as soon as a write succeeds, in a chain of promises: without a turn of the
+          // event loop here, one client with room in its socket would be written to until that fills (MBs on
+          // loopback) while every other request, /healthz included, waits
+          await new Promise((resolve) => setImmediate(resolve))
+          if (finished) return
           const text = await source.next(budget)
           if (finished) return
           if (text === undefined) {
@@ -81,11 +86,8 @@ export function pacedStream(
             c.close()
             return
           }
-          if (text.length === 0) {
-            // nothing this turn (a filter skipped a run of entries): let other connections and requests in
-            await new Promise((resolve) => setImmediate(resolve))
-            return
-          }
+          // nothing this turn (a filter skipped a run of entries): asked again
+          if (text.length === 0) return
           const bytes = encoder.encode(text)
           c.enqueue(bytes)
           lease.handed(bytes.byteLength)

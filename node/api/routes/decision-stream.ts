@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
+import type { BlockEntry } from '../../blocklist/block-entry.ts'
 import type { BouncerService } from '../../bouncer/bouncer-service.ts'
 import type { ChangeJournal, JournalRecord } from '../../bouncer/change-journal.ts'
 import type { SnapshotCache } from '../../bouncer/decision-snapshot.ts'
@@ -34,6 +35,11 @@ const SSE_HEADERS = {
 
 function sse(event: string, data: string, id?: string): string {
   return `event: ${event}\ndata: ${data}\n${id !== undefined ? `id: ${id}\n` : ''}\n`
+}
+
+/** A snapshot entry as an event; shared by every stream reading the same snapshot (`SnapshotRead.rendered`). */
+function addedEvent(entry: BlockEntry): string {
+  return sse('added', JSON.stringify(entryView(entry)))
 }
 
 function recordData(record: JournalRecord): string {
@@ -168,7 +174,7 @@ function* events(
       // follow as events from there (applying an `added` or `removed` twice is harmless).
       const read = snapshots.read()
       head = read.head
-      for (const entry of read.entries(clock())) yield sse('added', JSON.stringify(entryView(entry)))
+      yield* read.rendered(clock(), addedEvent)
     }
     yield sse('synced', JSON.stringify({ epoch, seq: head, snapshot, size: size() }), `${epoch}.${head}`)
     return head
