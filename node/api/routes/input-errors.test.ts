@@ -85,6 +85,17 @@ describe('control API input errors', () => {
     expect((await res.json()).pinned).toBe('trusted')
   })
 
+  it('refuses to join a multiaddr whose peer id is not Ed25519, before dialling', async () => {
+    for (const id of ['111111', RSA_PEER_ID]) {
+      const res = await authed('/api/defense/network/join', {
+        method: 'POST',
+        body: JSON.stringify({ multiaddr: `/ip4/127.0.0.1/tcp/1/p2p/${id}` }),
+      })
+      expect(res.status, id).toBe(400)
+      expect((await res.json()).error, id).toMatchObject({ status: 400, field: 'multiaddr' })
+    }
+  })
+
   it("restricts a manual entry's scenario to the alert scenario charset", async () => {
     for (const scenario of ['<script>', 'a\nb', 'a\u0000b', 'Upper', 'x'.repeat(65)]) {
       const res = await authed('/api/defense/network/blocklist', {

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { multiaddr } from '@multiformats/multiaddr'
+import { ed25519PeerIdProblem } from '../../../crypto/identity/peer-id.ts'
 import { parseIndicator } from '../../../protocol/indicator.ts'
 import { SCENARIO_PATTERN, SEVERITIES } from '../../../protocol/messages/alert.ts'
 import type { StoredAlert } from '../../alerts/alert-store.ts'
@@ -176,6 +177,14 @@ export function networkRoutes(node: ShieldwallNode): Hono {
         throw apiError(400, 'field "multiaddr": must end with /p2p/<peerId>', 'multiaddr')
       }
       if (peerId === node.peerId) throw apiError(400, 'field "multiaddr": that is this node', 'multiaddr')
+      // the check of p2p.bootstrap and the peers route: no shieldwall node has any other kind of id
+      const problem = ed25519PeerIdProblem(peerId)
+      if (problem !== undefined)
+        throw apiError(
+          400,
+          `field "multiaddr": not an Ed25519 peer id (12D3KooW...): ${problem}`,
+          'multiaddr',
+        )
       try {
         await node.dial(ma)
       } catch (err) {
