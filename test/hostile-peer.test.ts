@@ -54,17 +54,29 @@ describe('a node under a hostile peer', () => {
   })
 
   it('rejects an oversize message', async () => {
-    await send(randomBytes(node.config.alerts.maxMessageBytes + 1))
-    expect(node.alerts.counts.rejected.oversize).toBe(1)
+    // from a second identity: three rejected messages already put the first below the graylist threshold, and
+    // the node no longer reads it at all
+    const other = await createHostilePeer()
+    try {
+      await other.connect(node)
+      await sendAndJudge(node, other, randomBytes(node.config.alerts.maxMessageBytes + 1))
+      expect(node.alerts.counts.rejected.oversize).toBe(1)
+    } finally {
+      await other.stop()
+    }
   })
 
-  it('ignores an expired envelope and a replayed (sender, seq)', async () => {
+  it('ignores an expired envelope and a replayed (sender, seq), whoever relays them', async () => {
+    const relay = await createHostilePeer()
+    await relay.connect(node)
+    const send = (bytes: Uint8Array) => sendAndJudge(node, relay, bytes)
     const past = Date.now() - 7_200_000
     await send(encodeEnvelope(hostile.alert({ seq: 4, createdAt: past, expiresAt: past + 3_600_000 })))
     expect(node.alerts.counts.ignored.expired).toBe(1)
     // Same sender and seq as the accepted one, different content: a replay even though the bytes differ.
     await send(encodeEnvelope(hostile.alert({ seq: 1, body: { indicator: '192.0.2.11' } })))
     expect(node.alerts.counts.ignored.replayed).toBe(1)
+    await relay.stop()
   })
 
   it('kept only the honest alert, still serves its API, and scored the hostile peer down', async () => {

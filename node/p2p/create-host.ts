@@ -71,6 +71,13 @@ export async function createHost(init: HostInit): Promise<ShieldwallHost> {
       fallbackToFloodsub: false,
       floodPublish: true,
       maxInboundDataLength: 1024 * 1024,
+      // One peer's messages are judged one after another, and its stream is not read while they are: an RPC of
+      // thousands of messages is then worked through at the pace of our validator (which yields to the event
+      // loop) instead of all at once, the sender's next RPCs wait on the wire (stream backpressure), and each is
+      // let in only if the verdicts so far left the sender above the graylist threshold. Other peers are
+      // judged alongside.
+      awaitRpcHandler: true,
+      awaitRpcMessageHandler: true,
       ...scoreParams(init.appSpecificScore ?? (() => 0)),
     }),
   }
