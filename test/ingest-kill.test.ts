@@ -73,13 +73,14 @@ describe('kill -9 while following a log', () => {
       started.push(p)
       return p
     }
-    const stored = async (p: RunningProcess): Promise<number> => {
+    const status = async (p: RunningProcess): Promise<any> => {
       const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
       const res = await fetch(p.ready.api + '/api/defense/network/status', {
         headers: { authorization: `Bearer ${token}` },
       })
-      return ((await res.json()) as any).counts.decisionsStored
+      return await res.json()
     }
+    const stored = async (p: RunningProcess): Promise<number> => (await status(p)).counts.decisionsStored
 
     let appended = 0
     const appendChunk = async () => {
@@ -113,13 +114,21 @@ describe('kill -9 while following a log', () => {
       node = await start()
     }
     expect(kills).toHaveLength(KILL_AT.length)
+    // every decision is stored; let the last ones' announcements (alerts, local blocks) finish
+    let blockedLocally = -1
+    for (let unchanged = 0; blockedLocally < TOTAL && unchanged < 100;) {
+      const now: number = (await status(node)).blocklist.stats.byOrigin.local
+      unchanged = now === blockedLocally ? unchanged + 1 : 0
+      blockedLocally = now
+      await new Promise((r) => setTimeout(r, 20))
+    }
     expect(await stopProcess(node)).toBe(0)
-    // what each restart found: decisions stored whose alert the kill had cut off
+    // what each restart found: decisions stored whose announcement (alert, local block) the kill had cut off
     const announced = [...dead.slice(1), node].map((p) => {
       const line = p
         .stderr()
         .split('\n')
-        .find((l) => l.includes('lacked their alert'))
+        .find((l) => l.includes('not fully announced'))
       if (line === undefined) return { pending: 0, published: 0, linked: 0 }
       const { pending, published, linked } = JSON.parse(line) as Record<string, number>
       return { pending: pending!, published: published!, linked: linked! }
@@ -131,7 +140,7 @@ describe('kill -9 while following a log', () => {
       const decisions: StoredDecision[] = (await decisionStore.list({ limit: 2 * TOTAL + 10 })).items
       const alerts: StoredAlert[] = (await new AlertStore(db).list({ limit: 2 * TOTAL + 10 })).items
       const pending: StoredDecision[] = []
-      for await (const d of decisionStore.pendingAlerts()) pending.push(d)
+      for await (const d of decisionStore.pending()) pending.push(d)
       const ips = new Set(decisions.map((d) => d.ip))
       const report = {
         appended,
@@ -144,6 +153,7 @@ describe('kill -9 while following a log', () => {
         pending: pending.length,
         killedAt: kills,
         announcedAtRestart: announced,
+        blockedLocally,
       }
       console.log(`ingest under kill -9: ${JSON.stringify(report)}`)
       expect(appended).toBe(TOTAL)
@@ -151,6 +161,8 @@ describe('kill -9 while following a log', () => {
       // restarts had work to finish: the path under test was taken
       expect(announced.reduce((n, a) => n + a.pending, 0)).toBeGreaterThan(0)
       expect(report).toMatchObject({ lost: 0, duplicated: 0, withoutAlert: 0, pending: 0 })
+      // and each is blocked here: a kill between an alert and its local block is finished at the restart
+      expect(blockedLocally).toBe(TOTAL)
       for (let i = 0; i < TOTAL; i++) expect(ips.has(address(i))).toBe(true)
       // each decision's alert is stored, signed by this node, about its address; no alert twice
       const byId = new Map(alerts.map((a) => [a.id, a]))

@@ -20,10 +20,11 @@ const SEP = '!'
 
 export interface PutOptions {
   /**
-   * Marks each decision "alert pending" in the same batch: after a crash every stored decision either has its
-   * alert linked or is still marked, and start-up publishes what is marked.
+   * Marks each decision "announcement pending" in the same batch: after a crash every stored decision either
+   * was announced in full (alert stored and linked, listeners such as the local block done) or is still marked,
+   * and start-up finishes what is marked.
    */
-  alertPending?: boolean
+  pending?: boolean
   /** other writes that must land with the decisions or not at all (the follower's offset for these lines) */
   also?: StoreBatchOp[]
 }
@@ -34,8 +35,9 @@ function keyOf(d: Pick<StoredDecision, 'decidedAt' | 'id'>): string {
 
 /**
  * This node's own decisions (ban this address, for this long, because), newest first, plus per-address offence
- * counts so repeat offenders keep getting longer bans across restarts, plus the decisions whose alert is not
- * stored yet (sublevel `decisions-pending`). Decisions written together are one batch.
+ * counts so repeat offenders keep getting longer bans across restarts, plus the decisions whose announcement
+ * (alert, local block) is not finished yet (sublevel `decisions-pending`). Decisions written together are one
+ * batch.
  */
 export class DecisionStore {
   readonly #db: Store
@@ -80,7 +82,7 @@ export class DecisionStore {
       id: randomBytes(8).toString('hex'),
       origin,
     }))
-    const ops = stored.flatMap((d) => this.#ops(d, opts.alertPending === true))
+    const ops = stored.flatMap((d) => this.#ops(d, opts.pending === true))
     await this.#db.batch(opts.also === undefined ? ops : [...ops, ...opts.also])
     this.#count += stored.length
     return stored
@@ -101,25 +103,19 @@ export class DecisionStore {
     return ops
   }
 
-  /**
-   * Links a decision to the alert published for it (the alert is signed after the decision exists) and clears
-   * its pending mark, in one batch.
-   */
+  /** Links a decision to the alert published for it (the alert is signed after the decision exists). */
   async attachAlert(decision: StoredDecision, alertId: string): Promise<void> {
-    const key = keyOf(decision)
-    await this.#db.batch([
-      { type: 'put', sublevel: this.#byTime, key, value: JSON.stringify({ ...decision, alertId }) },
-      { type: 'del', sublevel: this.#pending, key },
-    ])
+    await this.#byTime.put(keyOf(decision), JSON.stringify({ ...decision, alertId }))
   }
 
-  /** Gives up on a decision's alert (it expired, or it can never be published): no retry at the next start. */
-  async clearPending(decision: StoredDecision): Promise<void> {
-    await this.#pending.del(keyOf(decision))
+  /** Their announcement is finished (or given up on): no longer pending, in one batch. */
+  async settle(decisions: readonly StoredDecision[]): Promise<void> {
+    if (decisions.length === 0) return
+    await this.#db.batch(decisions.map((d) => ({ type: 'del', sublevel: this.#pending, key: keyOf(d) })))
   }
 
-  /** Decisions marked "alert pending", oldest first. */
-  async *pendingAlerts(): AsyncGenerator<StoredDecision> {
+  /** Decisions marked "announcement pending", oldest first. */
+  async *pending(): AsyncGenerator<StoredDecision> {
     for await (const key of this.#pending.keys()) {
       const raw = await this.#byTime.get(key)
       if (raw === undefined) {

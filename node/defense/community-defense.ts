@@ -191,11 +191,12 @@ export class CommunityDefense {
       yield { value: e.value, score: e.score, scenario: e.scenario, expiresAt: e.expiresAt }
   }
 
-  #guard(what: string, f: () => unknown): void {
+  /** The promise, when `f` returns one, settles once it has: detection keeps a decision pending until then. */
+  #guard(what: string, f: () => unknown): Promise<unknown> | undefined {
     try {
       const result = f()
       if (result instanceof Promise)
-        result.catch((err: unknown) => {
+        return result.catch((err: unknown) => {
           this.counts.errors++
           this.#log.error({ err }, `${what} could not be weighed`)
         })

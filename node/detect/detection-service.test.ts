@@ -39,7 +39,10 @@ type Write = { kind: 'put' | 'del' | 'batch'; keys: string[]; values: string[] }
  * The real store, cut off like a killed process: once `after` has seen a write that succeeded, every later
  * write fails, so what is on disk is exactly what a `kill -9` at that instant would have left.
  */
-function crashAfter(db: Store, after: (w: Write) => boolean): { crashed: () => boolean } {
+function crashAfter(
+  db: Store,
+  after: (w: Write) => boolean,
+): { crashed: () => boolean; crashNow: () => void } {
   let crashed = false
   const inner = db as unknown as Record<string, (...args: any[]) => Promise<void>>
   for (const kind of ['_put', '_del', '_batch'] as const) {
@@ -62,7 +65,7 @@ function crashAfter(db: Store, after: (w: Write) => boolean): { crashed: () => b
       if (after(w)) crashed = true
     }
   }
-  return { crashed: () => crashed }
+  return { crashed: () => crashed, crashNow: () => (crashed = true) }
 }
 
 describe('DetectionService across a crash (kill -9 simulated on a real level store)', () => {
@@ -88,6 +91,7 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
     log: string,
     crash?: (w: Write) => boolean,
     detect: typeof DETECT = DETECT,
+    listener?: (d: StoredDecision) => unknown,
   ) {
     const db = await openStore(dataDir)
     const cut = crash !== undefined ? crashAfter(db, crash) : undefined
@@ -118,6 +122,7 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
     })
     const told: StoredDecision[] = []
     service.onDecision((d) => told.push(d))
+    if (listener !== undefined) service.onDecision(listener)
     await service.start()
     const started = service
     return {
@@ -127,6 +132,7 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
       alertStore,
       told,
       crashed: () => cut?.crashed() ?? false,
+      crashNow: () => cut?.crashNow(),
       async end() {
         await started.stop()
         await db.close()
@@ -138,7 +144,7 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
     const ds: StoredDecision[] = (await l.decisions.list({ limit: 10_000 })).items
     const alerts: StoredAlert[] = (await l.alertStore.list({ limit: 10_000 })).items
     const pending: StoredDecision[] = []
-    for await (const d of l.decisions.pendingAlerts()) pending.push(d)
+    for await (const d of l.decisions.pending()) pending.push(d)
     return { ds, alerts, pending }
   }
 
@@ -255,6 +261,40 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
         origin: 'local',
       })
       expect(alerts[0]!.confidence).toBeLessThan(0.5)
+    } finally {
+      await second.end()
+    }
+  })
+
+  it('keeps a decision pending until its listeners’ writes (the local block) are done: a restart tells them again', async () => {
+    const { dataDir, log } = await setup()
+    let release!: () => void
+    const blockWritten = new Promise<void>((r) => (release = r))
+    // the community defense's listener resolves once the block is on disk; here the disk never gets it
+    const first = await life(
+      dataDir,
+      log,
+      () => false,
+      DETECT,
+      () => blockWritten,
+    )
+    await waitFor(
+      async () => (await everything(first)).ds.filter((d) => d.alertId !== undefined).length === LINES,
+      10_000,
+      'every alert published and linked',
+    )
+    first.crashNow()
+    release()
+    await first.end()
+
+    const second = await life(dataDir, log)
+    try {
+      const { ds, alerts, pending } = await everything(second)
+      expect(pending).toEqual([])
+      // told again, each once, and no alert signed twice
+      expect(second.told.map((d) => d.ip).sort()).toEqual(ds.map((d) => d.ip).sort())
+      expect(second.told).toHaveLength(LINES)
+      expect(alerts).toHaveLength(LINES)
     } finally {
       await second.end()
     }

@@ -56,7 +56,8 @@ export interface DetectionServiceComponents {
 /** the alert schema's bound on an attack's window */
 const MAX_WINDOW_SECONDS = 30 * 24 * 3600
 
-type DecisionListener = (decision: StoredDecision) => void
+/** may return a promise: the decision stays marked pending until it settles (e.g. the local block on disk) */
+type DecisionListener = (decision: StoredDecision) => unknown
 type SightingListener = (sighting: Finding) => void
 
 /** sighting alerts live this long: long enough for slow distributed attacks, short enough to age out */
@@ -224,9 +225,10 @@ export class DetectionService {
   }
 
   /**
-   * Stores decisions in one batch (with `also`), each marked "alert pending" when alerts are published, then
-   * publishes their alerts one by one, clearing each mark as its alert is linked, and tells the listeners.
-   * Everything runs on one chain, so offence counts and alert order follow decision order.
+   * Stores decisions in one batch (with `also`), each marked "announcement pending", then announces them one
+   * by one (alert published and linked, listeners told), and unmarks the batch once the listeners' writes (the
+   * local block) are done. Everything runs on one chain, so offence counts and alert order follow decision
+   * order.
    */
   #decideAll(decisions: Decision[], source: string | undefined, also: StoreBatchOp[] = []): DecisionBatch {
     const durable = this.#chain.then(async () => {
@@ -237,10 +239,7 @@ export class DetectionService {
         decidedAt: now,
         expiresAt: now + d.durationSeconds * 1000,
       }))
-      const stored = await this.#c.decisions.putAll(live, 'local', {
-        alertPending: this.#init.publishAlerts,
-        also,
-      })
+      const stored = await this.#c.decisions.putAll(live, 'local', { pending: true, also })
       for (const d of stored) {
         this.#log.info(
           {
@@ -259,88 +258,111 @@ export class DetectionService {
     // whoever waits on `done` alone must not see an unhandled rejection here
     durable.catch(() => undefined)
     const done = durable.then(async (stored) => {
-      for (const d of stored) await this.#announce(d)
+      await this.#announceAll(stored)
       return stored
     })
     this.#chain = done.catch((err) => this.#log.error({ err, source }, 'storing decisions failed'))
     return { durable, done: done.catch(() => []) }
   }
 
-  /** Publishes a stored decision's alert and links it; on failure the decision stays marked for the next start. */
-  async #announce(d: StoredDecision): Promise<void> {
-    if (this.#init.publishAlerts) {
+  /**
+   * Announces each decision, waits for what the listeners write (a listener may return a promise: the
+   * community defense's is the local block on disk), then unmarks the ones fully announced in one batch.
+   */
+  async #announceAll(decisions: StoredDecision[], stored?: LocalAlerts): Promise<number> {
+    const done: StoredDecision[] = []
+    const waits: Promise<unknown>[] = []
+    let linked = 0
+    for (const d of decisions) {
+      const r = await this.#announce(d, stored)
+      if (r.settled) done.push(d)
+      if (r.linked) linked++
+      waits.push(...r.waits)
+    }
+    await Promise.all(waits)
+    try {
+      await this.#c.decisions.settle(done)
+    } catch (err) {
+      // they stay marked: the next start announces them again (listeners twice, the alert once)
+      this.#log.error({ err }, 'could not mark decisions as announced')
+    }
+    return linked
+  }
+
+  /**
+   * Publishes a stored decision's alert, unless it has one or one of ours stored for it is among `stored`,
+   * links it, and tells the listeners. A decision whose alert could not be published stays marked for the next
+   * start.
+   */
+  async #announce(
+    d: StoredDecision,
+    stored?: LocalAlerts,
+  ): Promise<{ settled: boolean; linked: boolean; waits: Promise<unknown>[] }> {
+    let settled = true
+    let linked = false
+    if (this.#init.publishAlerts && d.alertId === undefined) {
       try {
-        const alert = await this.#c.alerts.publish(alertOf(d, this.#clock()))
-        d.alertId = alert.id
-        await this.#c.decisions.attachAlert(d, alert.id)
+        let id = takeAlertOf(stored, d)
+        linked = id !== undefined
+        id ??= (await this.#c.alerts.publish(alertOf(d, this.#clock()))).id
+        await this.#c.decisions.attachAlert(d, id)
+        d.alertId = id
       } catch (err) {
         if (PERMANENT_PUBLISH_ERRORS.has((err as Error).name)) {
           this.#log.error({ err, ip: d.ip }, 'decision stored but its alert can never be published')
-          await this.#c.decisions.clearPending(d).catch(() => undefined)
         } else {
+          settled = false
           this.#log.error({ err, ip: d.ip }, 'decision stored, its alert will be published at the next start')
         }
       }
     }
-    this.#tell(d)
+    return { settled, linked, waits: this.#tell(d) }
   }
 
-  #tell(d: StoredDecision): void {
+  #tell(d: StoredDecision): Promise<unknown>[] {
+    const waits: Promise<unknown>[] = []
     for (const listener of this.#listeners) {
       try {
-        listener(d)
+        const r = listener(d)
+        if (r instanceof Promise) {
+          waits.push(r.catch((err: unknown) => this.#log.error({ err }, 'decision listener failed')))
+        }
       } catch (err) {
         this.#log.error({ err }, 'decision listener failed')
       }
     }
+    return waits
   }
 
   /**
-   * Start-up: every stored decision still marked "alert pending" (the node died between storing it and
-   * linking its alert, or publishing failed) gets its alert now. One whose alert was stored before the death
-   * (found among the newest local alerts: same address and scenario, signed at or after the decision) is
-   * linked to it rather than announced twice; one whose ban is over is let go.
+   * Start-up: every stored decision still marked (the node died before its announcement finished, or its
+   * alert could not be published) is announced now: alert, then listeners. One whose alert was stored before
+   * the death (found among the newest local alerts: same address and scenario, signed at or after the
+   * decision) is linked to it rather than announced twice; one whose ban is over is let go.
    */
   async #publishPending(): Promise<void> {
     const pending: StoredDecision[] = []
-    for await (const d of this.#c.decisions.pendingAlerts()) pending.push(d)
+    for await (const d of this.#c.decisions.pending()) pending.push(d)
     if (pending.length === 0) return
     const now = this.#clock()
-    const live: StoredDecision[] = []
-    for (const d of pending) {
-      if (d.expiresAt > now && this.#init.publishAlerts) live.push(d)
-      else await this.#c.decisions.clearPending(d)
-    }
+    const live = pending.filter((d) => d.expiresAt > now)
+    await this.#c.decisions.settle(pending.filter((d) => d.expiresAt <= now))
+    const unlinked = live.filter((d) => d.alertId === undefined)
     const stored: LocalAlerts =
-      live.length === 0 ? new Map() : await this.#localAlertsSince(Math.min(...live.map((d) => d.decidedAt)))
-    let linked = 0
+      unlinked.length === 0 || !this.#init.publishAlerts
+        ? new Map()
+        : await this.#localAlertsSince(Math.min(...unlinked.map((d) => d.decidedAt)))
     // Nothing else is on the decision chain yet: following and ticks start after this.
-    for (const d of live) {
-      const candidates = stored.get(`${d.ip} ${d.scenario}`) ?? []
-      const i = candidates.findIndex((a) => a.createdAt >= d.decidedAt)
-      if (i === -1) {
-        await this.#announce(d)
-        continue
-      }
-      const [alert] = candidates.splice(i, 1)
-      try {
-        await this.#c.decisions.attachAlert(d, alert!.id)
-        d.alertId = alert!.id
-        linked++
-      } catch (err) {
-        this.#log.error({ err, ip: d.ip }, 'could not link a decision to its alert')
-      }
-      this.#tell(d)
-    }
+    const linked = await this.#announceAll(live, stored)
     // worth a warning: the node was killed, or could not publish, while decisions were being announced
     this.#log.warn(
       {
         pending: pending.length,
-        published: live.length - linked,
+        published: this.#init.publishAlerts ? unlinked.length - linked : 0,
         linked,
         expired: pending.length - live.length,
       },
-      'decisions stored before the last stop lacked their alert: announced now',
+      'decisions stored before the last stop were not fully announced: announced now',
     )
   }
 
@@ -426,6 +448,13 @@ export class DetectionService {
       { ...this.#apiStats },
     ]
   }
+}
+
+/** Takes (removes) the oldest of our stored alerts that can be this decision's: same subject, signed after it. */
+function takeAlertOf(stored: LocalAlerts | undefined, d: StoredDecision): string | undefined {
+  const candidates = stored?.get(`${d.ip} ${d.scenario}`)
+  const i = candidates?.findIndex((a) => a.createdAt >= d.decidedAt) ?? -1
+  return i === -1 ? undefined : candidates!.splice(i, 1)[0]!.id
 }
 
 /** The alert that tells the network about a decision. */
