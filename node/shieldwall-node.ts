@@ -478,6 +478,7 @@ export class ShieldwallNode {
       publicKey: identity.publicKey,
       logger: this.log,
       clock: this.#clock,
+      trustOf: (peer) => this.reputation.trust(peer),
     })
     const watermark = new SyncWatermark(store)
     await watermark.open()

@@ -10,6 +10,7 @@ import {
   graylistedOnNode,
   presignAlerts,
   scoreOnNode,
+  summaryBytes,
   type HostilePeer,
 } from './helpers/hostile-peer.ts'
 import { api, startTestNode, stopAndRemove, waitFor } from './helpers/test-node.ts'
@@ -78,6 +79,40 @@ describe('a valid-signature flood from one fresh key', () => {
     await waitFor(() => honestAccepted.length === 10, 20_000, "the trusted peer's ten alerts")
     expect(honestAccepted.map((a) => a.seq).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
     expect(scoreOnNode(node, honest.peerId)).toBeGreaterThanOrEqual(0)
+    expect((await api(node, '/healthz')).status).toBe(200)
+  }, 120_000)
+})
+
+/** the summary service's default per-sender rate (not a config option) */
+const SUMMARIES_PER_SENDER_PER_MINUTE = 6
+
+/** The same flood on the blocklist summaries topic: the same order of checks, the same budgets. */
+describe('a valid-signature flood of blocklist summaries', () => {
+  let node: ShieldwallNode
+  let flooder: HostilePeer
+
+  beforeAll(async () => {
+    node = await startTestNode()
+    flooder = await createHostilePeer()
+    await flooder.connect(node, [TOPICS.blocklists])
+  })
+  afterAll(async () => {
+    await flooder?.stop()
+    await stopAndRemove(node)
+  })
+
+  it('verifies at most the per-sender rate of them and graylists the flooder', async () => {
+    const now = Date.now()
+    const batch = Array.from({ length: 300 }, (_, i) => summaryBytes(flooder, { seq: i + 1, count: 50 }, now))
+    expect(await flooder.publishMany(TOPICS.blocklists, batch)).toBe(batch.length)
+    await waitFor(() => graylistedOnNode(node, flooder.peerId), 45_000, 'the flooder to be graylisted')
+    const summaries = node.blocklistSummaries
+    const usage = summaries.peerUsage(flooder.peerId)
+    // six a minute from one sender (the per-sender rate); the rest were dropped before their signature
+    expect(usage.verified.spent).toBeGreaterThan(0)
+    expect(usage.verified.spent).toBeLessThanOrEqual(SUMMARIES_PER_SENDER_PER_MINUTE)
+    expect(summaries.counts.accepted).toBe(usage.verified.spent)
+    expect(summaries.counts.rejected.flood ?? 0).toBeGreaterThan(0)
     expect((await api(node, '/healthz')).status).toBe(200)
   }, 120_000)
 })

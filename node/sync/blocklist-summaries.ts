@@ -14,12 +14,18 @@ import {
 import { TOPIC_MESSAGES } from '../../protocol/messages/registry.ts'
 import { TOPICS } from '../../protocol/topics.ts'
 import {
+  checkBody,
   checkFreshness,
-  validateEnvelope,
+  checkHeader,
+  checkSignature,
+  isUnverified,
+  refuse,
   type Validation,
   type ValidationReason,
 } from '../../protocol/validation/validate-envelope.ts'
+import { CpuSlices, SlicesFullError } from '../alerts/cpu-slices.ts'
 import { SenderRateLimiter } from '../alerts/sender-rate-limiter.ts'
+import { allowanceFor, PeerBudget, type Allowance, type PeerUsage } from '../p2p/peer-budget.ts'
 import type { Logger } from '../logging/logger.ts'
 
 export interface BlocklistSummaryInit {
@@ -66,6 +72,8 @@ export interface BlocklistSummaryComponents {
   source?: SummarySource
   logger: Logger
   clock?: () => number
+  /** this node's trust in a peer id, in [0, 1]: it scales what a forwarding peer may make us judge and verify */
+  trustOf?: (peerId: string) => number
 }
 
 export interface SummaryCounts {
@@ -76,6 +84,23 @@ export interface SummaryCounts {
   rejected: Partial<Record<ValidationReason, number>>
   ignored: Partial<Record<ValidationReason, number>>
 }
+
+/**
+ * Summaries judged per forwarding peer (a summary is up to 1,000 entries to check against the schema, a few
+ * milliseconds): a stranger's allowance and a trusted peer's, interpolated by trust. Every member sends one
+ * every one to three minutes, so a relay of a large community forwards a few a second: past the allowance they
+ * are dropped, never held against the relay (summaries come again; `flood` is kept for the per-sender margin).
+ */
+export const SUMMARY_JUDGE_ALLOWANCE_UNKNOWN: Allowance = { perSecond: 2, burst: 30 }
+export const SUMMARY_JUDGE_ALLOWANCE_TRUSTED: Allowance = { perSecond: 50, burst: 500 }
+/** ...and signature verifications, after the schema, per forwarding peer */
+export const SUMMARY_VERIFY_ALLOWANCE_UNKNOWN: Allowance = { perSecond: 1, burst: 15 }
+export const SUMMARY_VERIFY_ALLOWANCE_TRUSTED: Allowance = { perSecond: 25, burst: 250 }
+/**
+ * A forwarding peer that hands us more than this many times one sender's per-minute rate of summaries within a
+ * minute floods: an honest relay forwards only what it accepted, which its own limiter held to the rate.
+ */
+export const SUMMARY_FLOOD_SENDER_MARGIN = 4
 
 export class SummaryPublishError extends Error {
   override name = 'SummaryPublishError'
@@ -164,6 +189,12 @@ export class BlocklistSummaryService {
   readonly #log: Logger
   readonly #listeners = new Set<SummaryListener>()
   readonly #limiter: SenderRateLimiter
+  readonly #judgeBudget: PeerBudget
+  readonly #verifyBudget: PeerBudget
+  /** per (forwarding peer, sender): summaries delivered in the last minute */
+  readonly #relayed: SenderRateLimiter
+  /** judging runs a turn of the event loop apart from other work, a few summaries at a time */
+  readonly #slices = new CpuSlices()
   /** sender hex -> highest seq accepted; Map order doubles as least-recently-updated for eviction */
   readonly #lastSeq = new Map<string, number>()
   readonly #publicKeyHex: string
@@ -186,6 +217,14 @@ export class BlocklistSummaryService {
     this.#clock = components.clock ?? Date.now
     this.#log = components.logger.child({ component: 'blocklist-summaries' })
     this.#limiter = new SenderRateLimiter(init.maxPerSenderPerMinute)
+    this.#relayed = new SenderRateLimiter(SUMMARY_FLOOD_SENDER_MARGIN * init.maxPerSenderPerMinute)
+    const trustOf = components.trustOf ?? (() => 0)
+    this.#judgeBudget = new PeerBudget((peer) =>
+      allowanceFor(trustOf(peer), SUMMARY_JUDGE_ALLOWANCE_UNKNOWN, SUMMARY_JUDGE_ALLOWANCE_TRUSTED),
+    )
+    this.#verifyBudget = new PeerBudget((peer) =>
+      allowanceFor(trustOf(peer), SUMMARY_VERIFY_ALLOWANCE_UNKNOWN, SUMMARY_VERIFY_ALLOWANCE_TRUSTED),
+    )
     this.#source = components.source ?? (() => [])
     this.#publicKeyHex = Buffer.from(components.publicKey).toString('hex')
   }
@@ -314,36 +353,64 @@ export class BlocklistSummaryService {
     }
   }
 
-  /** Judges wire bytes of a summary; exported through the validator and usable by other paths. */
-  intake(bytes: Uint8Array): Validation<BlocklistSummaryBody> {
-    const now = this.#clock()
-    let verdict = validateEnvelope<BlocklistSummaryBody>(bytes, TOPIC_MESSAGES[TOPICS.blocklists], now, {
+  /**
+   * Judges wire bytes of a summary; exported through the validator and usable by other paths. Cheapest first,
+   * the signature last: the forwarding peer's budget, size, decoding and time window, replay, the per-sender
+   * rate and margin, the body schema (up to 1,000 entries), the verification budget, then the signature.
+   * Nothing is charged to the sender a summary names before its signature verifies.
+   */
+  intake(bytes: Uint8Array, peer?: string): Validation<BlocklistSummaryBody> {
+    const verdict = this.#judge(bytes, peer, this.#clock())
+    if (verdict.action === 'accept') return verdict
+    const bucket = verdict.action === 'reject' ? this.counts.rejected : this.counts.ignored
+    bucket[verdict.reason] = (bucket[verdict.reason] ?? 0) + 1
+    return verdict
+  }
+
+  /** What a forwarding peer has used of its budgets (verified.spent: signatures checked for it). */
+  peerUsage(peer: string): { judged: PeerUsage; verified: PeerUsage } {
+    return { judged: this.#judgeBudget.usage(peer), verified: this.#verifyBudget.usage(peer) }
+  }
+
+  #judge(bytes: Uint8Array, peer: string | undefined, now: number): Validation<BlocklistSummaryBody> {
+    if (peer !== undefined && this.#judgeBudget.take(peer, now) !== 'ok') {
+      return refuse('over_budget', 'more summaries than this peer is allowed now')
+    }
+    const limits = {
       maxBytes: this.#init.maxMessageBytes,
       maxClockSkewMs: this.#init.maxClockSkewMs,
       maxTtlMs: this.#init.maxTtlMs,
-    })
-    if (verdict.action === 'accept') {
-      const envelope = verdict.envelope
-      const sender = Buffer.from(envelope.sender).toString('hex')
-      const last = this.#lastSeq.get(sender)
-      verdict = checkFreshness(
-        envelope,
-        {
-          seen: last !== undefined && envelope.seq <= last,
-          recentFromSender: this.#limiter.recent(sender, now),
-        },
-        { maxPerSenderPerMinute: this.#init.maxPerSenderPerMinute },
-      )
-      if (verdict.action === 'accept') {
-        this.#limiter.record(sender, now)
-        this.#remember(sender, envelope.seq)
-        this.counts.accepted++
-        if (sender !== this.#publicKeyHex) this.#emit(envelope)
-        return verdict
-      }
     }
-    const bucket = verdict.action === 'reject' ? this.counts.rejected : this.counts.ignored
-    bucket[verdict.reason] = (bucket[verdict.reason] ?? 0) + 1
+    const header = checkHeader(bytes, TOPIC_MESSAGES[TOPICS.blocklists], now, limits)
+    if (!isUnverified(header)) return header
+    const sender = Buffer.from(header.envelope.sender).toString('hex')
+    const last = this.#lastSeq.get(sender)
+    const fresh = checkFreshness(
+      header.envelope,
+      {
+        seen: last !== undefined && header.envelope.seq <= last,
+        recentFromSender: this.#limiter.recent(sender, now),
+      },
+      { maxPerSenderPerMinute: this.#init.maxPerSenderPerMinute },
+    )
+    if (peer !== undefined && !this.#relayed.admit(`${peer}/${sender}`, now)) {
+      return refuse(
+        'flood',
+        `more than ${SUMMARY_FLOOD_SENDER_MARGIN * this.#init.maxPerSenderPerMinute} summaries of one sender in a minute`,
+      )
+    }
+    if (fresh.action !== 'accept') return fresh
+    const checked = checkBody<BlocklistSummaryBody>(header, limits)
+    if (!isUnverified(checked)) return checked
+    if (peer !== undefined && this.#verifyBudget.take(peer, now) !== 'ok') {
+      return refuse('over_budget', 'more summary signatures than this peer is allowed now')
+    }
+    const verdict = checkSignature(checked)
+    if (verdict.action !== 'accept') return verdict
+    this.#limiter.record(sender, now)
+    this.#remember(sender, verdict.envelope.seq)
+    this.counts.accepted++
+    if (sender !== this.#publicKeyHex) this.#emit(verdict.envelope)
     return verdict
   }
 
@@ -357,9 +424,10 @@ export class BlocklistSummaryService {
     if (this.#limiter.senders > this.#init.maxTrackedSenders) this.#limiter.prune(this.#clock())
   }
 
-  #validateGossip(peer: PeerId, msg: Message): TopicValidatorResult {
+  async #validateGossip(peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
     try {
-      const verdict = this.intake(msg.data)
+      // judged in slices, a turn of the event loop apart: a burst of summaries must not hold up the node
+      const verdict = await this.#slices.run(() => this.intake(msg.data, peer.toString()))
       if (verdict.action === 'accept') return TopicValidatorResult.Accept
       this.#log.debug(
         { peer: peer.toString(), reason: verdict.reason },
@@ -367,6 +435,7 @@ export class BlocklistSummaryService {
       )
       return verdict.action === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
     } catch (err) {
+      if (err instanceof SlicesFullError) return TopicValidatorResult.Ignore
       this.#log.error({ err }, 'blocklist summary intake failed')
       return TopicValidatorResult.Ignore
     }

@@ -8,6 +8,12 @@ import { peerGossipScore, SCORE_THRESHOLDS } from '../../node/p2p/gossip-scoring
 import type { ShieldwallNode } from '../../node/shieldwall-node.ts'
 import { encodeEnvelope, sealEnvelope, type Envelope } from '../../protocol/envelope/envelope.ts'
 import { ALERT_TYPE, ALERT_VERSION, type AlertBody } from '../../protocol/messages/alert.ts'
+import {
+  BLOCKLIST_SUMMARY_TYPE,
+  BLOCKLIST_SUMMARY_VERSION,
+  type BlocklistSummaryBody,
+  type SummaryEntry,
+} from '../../protocol/messages/blocklist-summary.ts'
 import { TOPICS } from '../../protocol/topics.ts'
 import { waitFor } from './test-node.ts'
 
@@ -98,6 +104,39 @@ export function presignAlerts(
     )
   }
   return out
+}
+
+/**
+ * The wire bytes of a blocklist summary signed by `by` (five minutes to live): `entries` as given, by default
+ * `count` addresses in 198.18.0.0/15 at score 0.9.
+ */
+export function summaryBytes(
+  by: Signer,
+  fields: { seq?: number; entries?: SummaryEntry[]; count?: number } = {},
+  now = Date.now(),
+): Uint8Array {
+  const entries =
+    fields.entries ??
+    Array.from({ length: fields.count ?? 10 }, (_, i) => ({
+      value: `198.18.${(i >> 8) & 255}.${i & 255}`,
+      score: 0.9,
+      scenario: 'ssh-bf',
+      expiresAt: now + 3_600_000,
+    }))
+  return encodeEnvelope(
+    sealEnvelope<BlocklistSummaryBody>(
+      {
+        type: BLOCKLIST_SUMMARY_TYPE,
+        version: BLOCKLIST_SUMMARY_VERSION,
+        sender: by.publicKey,
+        seq: fields.seq ?? 1,
+        createdAt: now,
+        expiresAt: now + 300_000,
+        body: { entries, generatedAt: now, total: entries.length, truncated: false },
+      },
+      by.secretKey,
+    ),
+  )
 }
 
 export interface HostilePeer extends Signer {
