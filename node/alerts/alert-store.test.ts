@@ -157,4 +157,37 @@ describe('AlertStore bounds (issue 15, finding 6)', () => {
     expect(store.count).toBe(2)
     expect((await open()).count).toBe(2)
   })
+
+  it("evicts a sender's oldest after an alert lands below where its last eviction stopped", async () => {
+    // eviction searches resume after the last key evicted (LevelDB tombstones); a key put below must reset that
+    const store = await open({ maxStored: 1000, minPerSender: 5 })
+    const s = signer()
+    for (let seq = 10; seq <= 19; seq++)
+      await put(store, s, seq, { ttl: seq === 15 || seq === 16 ? 10 : HOUR })
+    expect(await store.has(hex(s), 14)).toBe(false)
+    expect(await store.prune(NOW + 1000, 0)).toBe(2)
+    await put(store, s, 12)
+    await put(store, s, 11)
+    await put(store, s, 20)
+    // the sender's oldest is 11, not the 17 that followed the last eviction
+    expect(await store.has(hex(s), 11)).toBe(false)
+    expect(await store.has(hex(s), 12)).toBe(true)
+    expect(await store.has(hex(s), 17)).toBe(true)
+  })
+
+  it('evicts the oldest of a band after an alert lands below where the last eviction stopped', async () => {
+    const store = await open({ maxStored: 5, minPerSender: 100 })
+    const strangers = Array.from({ length: 8 }, () => signer())
+    for (let i = 0; i < 7; i++)
+      await put(store, strangers[i], 1, { at: NOW + 100 + i, ttl: i >= 5 ? 10 : HOUR })
+    expect(store.stats().evicted).toBe(2)
+    expect(await store.prune(NOW + 1000, 0)).toBe(2)
+    // a clock that went back: the late alert is the oldest of its band and goes next
+    await put(store, strangers[7], 1, { at: NOW + 50 })
+    await put(store, strangers[7], 2, { at: NOW + 200 })
+    await put(store, strangers[7], 3, { at: NOW + 201 })
+    expect(store.stats().evicted).toBe(3)
+    expect(await store.has(hex(strangers[7]), 1)).toBe(false)
+    expect(await store.has(hex(strangers[2]), 1)).toBe(true)
+  })
 })

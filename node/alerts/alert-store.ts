@@ -136,6 +136,13 @@ export class AlertStore {
   #count = 0
   /** alerts held per sender, counted on first need (bounded by the sender's allowance) and kept up to date */
   readonly #perSender = new Map<string, number>()
+  /**
+   * The last key evicted, per sender and per rank band: the next search starts after it. LevelDB keeps deleted
+   * keys as tombstones until compaction, and a search from the start of a range whose head keeps being deleted
+   * steps over all of them: every eviction cost more than the one before. A key put below a cursor resets it.
+   */
+  readonly #senderCursor = new Map<string, string>()
+  readonly #rankCursor: (string | undefined)[] = []
   readonly #dropped = new Set<string>()
   #chain: Promise<unknown> = Promise.resolve()
   readonly #stats = { dropped: 0, evicted: 0, evictedOverAllowance: 0, pruned: 0 }
@@ -297,6 +304,13 @@ export class AlertStore {
     await this.#db.batch(ops)
     this.#count = count
     this.#perSender.set(sender, held)
+    const senderCursor = this.#senderCursor.get(sender)
+    if (senderCursor !== undefined && key <= senderCursor) this.#senderCursor.delete(sender)
+    if (ref.rankKey !== '') {
+      const band = Number(ref.rankKey[0])
+      const rankCursor = this.#rankCursor[band]
+      if (rankCursor !== undefined && ref.rankKey <= rankCursor) this.#rankCursor[band] = undefined
+    }
     return alert
   }
 
@@ -314,7 +328,10 @@ export class AlertStore {
     const limit = this.allowance(1) + 1
     for await (const _ of this.#alerts.keys({ gt: sender + SEP, lt: sender + '"', limit })) n++
     // a bounded cache: a flood of one-alert keys must not grow it without end; forgotten senders are recounted
-    if (this.#perSender.size >= MAX_REMEMBERED_DROPS) this.#perSender.clear()
+    if (this.#perSender.size >= MAX_REMEMBERED_DROPS) {
+      this.#perSender.clear()
+      this.#senderCursor.clear()
+    }
     this.#perSender.set(sender, n)
     return n
   }
@@ -327,8 +344,10 @@ export class AlertStore {
   async #makeRoom(sender: string, ref: Ref, ops: StoreOp[]): Promise<boolean> {
     const held = await this.#held(sender)
     if (held >= this.allowance(this.#trustOf(sender))) {
-      const [oldestKey] = await this.#alerts.keys({ gt: sender + SEP, lt: sender + '"', limit: 1 }).all()
+      const gt = this.#senderCursor.get(sender) ?? sender + SEP
+      const [oldestKey] = await this.#alerts.keys({ gt, lt: sender + '"', limit: 1 }).all()
       if (oldestKey === undefined || oldestKey > ref.key) return false
+      this.#senderCursor.set(sender, oldestKey)
       const raw = await this.#alerts.get(oldestKey)
       if (raw === undefined) return false
       const a = JSON.parse(raw) as StoredAlert & { timeKey: string; rankKey?: string }
@@ -343,11 +362,18 @@ export class AlertStore {
 
   /** Evicts the first alert of the eviction order, if there is one not above `atMost`; false when none. */
   async #evictLowest(atMost: string | undefined, ops: StoreOp[]): Promise<boolean> {
-    const [first] = await this.#byRank.iterator({ limit: 1 }).all()
-    if (first === undefined || (atMost !== undefined && first[0] > atMost)) return false
-    this.#delete(decodeRef(first[1]), ops)
-    this.#stats.evicted++
-    return true
+    const top = atMost === undefined ? 9 : Number(atMost[0])
+    for (let band = 0; band <= top; band++) {
+      const gt = this.#rankCursor[band] ?? band + SEP
+      const [first] = await this.#byRank.iterator({ gt, lt: band + '"', limit: 1 }).all()
+      if (first === undefined) continue
+      if (atMost !== undefined && first[0] > atMost) return false
+      this.#rankCursor[band] = first[0]
+      this.#delete(decodeRef(first[1]), ops)
+      this.#stats.evicted++
+      return true
+    }
+    return false
   }
 
   /**
@@ -453,10 +479,14 @@ export class AlertStore {
   async prune(now: number, retentionMs: number): Promise<number> {
     const lt = sortableNumber(Math.max(0, Math.floor(now - retentionMs) + 1))
     let total = 0
+    // each batch starts after the last (see #senderCursor: the deleted head of the range is not stepped over)
+    let after: string | undefined
     for (;;) {
       const n = await this.#serial(async () => {
-        const entries = await this.#byExpiry.iterator({ lt, limit: BATCH }).all()
+        const range = after === undefined ? { lt } : { gt: after, lt }
+        const entries = await this.#byExpiry.iterator({ ...range, limit: BATCH }).all()
         if (entries.length === 0) return 0
+        after = entries[entries.length - 1][0]
         const ops: StoreOp[] = []
         for (const [, value] of entries) this.#delete(decodeRef(value), ops)
         ops.push({ type: 'put', sublevel: this.#meta, key: 'count', value: String(this.#count) })
