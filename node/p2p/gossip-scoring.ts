@@ -6,8 +6,11 @@ import { TOPICS } from '../../protocol/topics.ts'
  *
  * Alerts are sporadic: an honest peer may forward nothing for hours, so the mesh-delivery-rate penalties that
  * suit block-gossip chains (P3, P3b) are off. What matters is P4: every message our validator rejects
- * (bad signature, malformed, invalid body) costs the forwarding peer `INVALID_MESSAGE_WEIGHT x count^2`, so
- * three forgeries put a peer past the graylist threshold and we stop listening to it.
+ * (bad signature, malformed, invalid body, and a flood: far more than the peer's budget or than any honest relay
+ * forwards of one sender, see node/alerts/alert-service.ts) costs the forwarding peer
+ * `INVALID_MESSAGE_WEIGHT x count^2`, so three put a peer past the graylist threshold and we stop listening to
+ * it. A flood of valid messages is rejected for this reason: `ignore` costs nothing, and with it a flooder's
+ * score would only rise with its first deliveries.
  */
 export const INVALID_MESSAGE_WEIGHT = -20
 /** per decay interval (1 s): the penalty halves in about 70 s, then forgiveness is gradual */
