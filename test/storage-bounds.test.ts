@@ -7,8 +7,10 @@ import {
   decodeSyncRequest,
   encodeSyncResponse,
 } from '../protocol/messages/sync-page.ts'
+import { peerIdFromEd25519PublicKey } from '../crypto/identity/peer-id.ts'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
 import {
+  alertBytes,
   createHostilePeer,
   presignAlerts,
   signer,
@@ -116,5 +118,37 @@ describe('catch-up bounded by the serving peer’s trust (issue 15, finding 6)',
     expect(result.accepted).toBe(alerts.length)
     expect(served.alerts).toBe(alerts.length)
     expect(node.alertStore.count).toBe(alerts.length)
+  })
+
+  it('a node keeps at most alerts.maxStored, its own and trusted senders’ alerts first', async () => {
+    const server = await createHostilePeer()
+    peers.push(server)
+    const friend = signer()
+    const friendId = peerIdFromEd25519PublicKey(friend.publicKey).toString()
+    const now = Date.now()
+    // the friend's 100 alerts (its allowance at full trust: a tenth of the cap) arrive first, then 2,000 from
+    // 40 fresh keys
+    const friendAlerts = Array.from({ length: 100 }, (_, i) =>
+      alertBytes(friend, { seq: i + 1, createdAt: now, body: { indicator: `198.18.9.${i}` } }, now),
+    )
+    const flood: Uint8Array[] = []
+    for (let k = 0; k < 40; k++) flood.push(...presignAlerts(signer(), 50, { firstSeq: 1 + k * 50, now }))
+    await catchUpServer(server, [...friendAlerts, ...flood])
+    const node = await startTestNode({
+      cli: { alerts: { maxStored: 1000 }, reputation: { trustedPeers: [server.peerId, friendId] } },
+    })
+    nodes.push(node)
+    const own = []
+    for (let i = 0; i < 10; i++)
+      own.push(await node.alerts.publish({ indicator: `192.0.2.${i + 1}`, scenario: 'ssh-bf' }))
+
+    const result = await caughtUpFrom(node, server)
+    expect(result).toMatchObject({ complete: true, received: 2100, accepted: 2100 })
+    expect(node.alertStore.count).toBe(1000)
+    const held = (await node.alertStore.list({ limit: 5000 })).items
+    expect(held).toHaveLength(1000)
+    const friendHex = Buffer.from(friend.publicKey).toString('hex')
+    expect(held.filter((a) => a.sender === friendHex)).toHaveLength(100)
+    for (const a of own) expect(await node.alertStore.get(a.id)).toBeDefined()
   })
 })
