@@ -291,13 +291,8 @@ export class AlertService {
     peer: string | undefined,
     now: number,
   ): Promise<Validation<AlertBody>> {
-    if (peer !== undefined) {
-      const judged = this.#judgeBudget.take(peer, now)
-      if (judged === 'flood') return refuse('flood', 'far more messages than this peer is allowed')
-      if (judged === 'over') return refuse('over_budget', 'more messages than this peer is allowed now')
-    }
-    // Everything after the cheap budget check runs in slices, a turn of the event loop apart: a gossipsub RPC
-    // can carry thousands of messages, and judging them all in one go would hold up every other request.
+    // Everything runs in slices, a turn of the event loop apart: a gossipsub RPC can carry thousands of
+    // messages, and judging them in one go, even refusing them cheaply, would hold up every other request.
     const live = origin !== 'sync'
     const early = await this.#inSlices(() => this.#check(bytes, peer, live, now))
     if (!isUnverified(early)) return early
@@ -319,13 +314,21 @@ export class AlertService {
     }
   }
 
-  /** The pure checks short of the signature, then what memory says of replay and rates. */
+  /**
+   * The forwarding peer's judging budget (before decoding), the pure checks short of the signature, then what
+   * memory says of replay and rates.
+   */
   #check(
     bytes: Uint8Array,
     peer: string | undefined,
     live: boolean,
     now: number,
   ): Unverified<AlertBody> | Validation<never> {
+    if (peer !== undefined) {
+      const judged = this.#judgeBudget.take(peer, now)
+      if (judged === 'flood') return refuse('flood', 'far more messages than this peer is allowed')
+      if (judged === 'over') return refuse('over_budget', 'more messages than this peer is allowed now')
+    }
     const limits = {
       maxBytes: this.#init.maxMessageBytes,
       maxClockSkewMs: this.#init.maxClockSkewSeconds * 1000,
