@@ -11,7 +11,8 @@ import { writeSyntheticStore } from '../decisions/synthetic-blocklist.ts'
  * finding 2. A real node (`shieldwall start`, its own process) with N blocklist entries (default 110,000,
  * `bench/decisions/synthetic-blocklist.ts`) gets R clients (default 300) opening
  * `GET /api/defense/decisions/stream?snapshot=true` with one read token and never reading, then holds them for
- * S seconds. Throughout, /healthz is asked every 50 ms and the node's RSS read from /proc. Printed per run:
+ * S seconds. Throughout, /healthz is asked every 50 ms and the node's RSS read from /proc (a first run with no
+ * reader gives the machine's own figures to read the others against). Printed per run:
  * streams admitted and refused, peak RSS (VmHWM; target < 1 GB), /healthz max and p99 (target < 200 ms), and
  * whether the node survived. Runs: the default limits (`api.streams`: 8 per token, 64 in all); the caps raised
  * to admit all R (to show what each admitted idle reader costs); and, with `--old-cli` pointing at the CLI of a
@@ -183,8 +184,10 @@ async function main(): Promise<void> {
     const t0 = performance.now()
     await writeSyntheticStore(seed, entries, 0)
     process.stderr.write(`store of ${entries} entries written in ${Math.round(performance.now() - t0)} ms\n`)
-    const runs: Array<[string, string, NodeJS.ProcessEnv]> = [
-      ['default limits', CLI, {}],
+    const runs: Array<[string, string, NodeJS.ProcessEnv, number]> = [
+      // the machine's own /healthz figures with no reader at all, to read the others against
+      ['no readers (baseline)', CLI, {}, 0],
+      ['default limits', CLI, {}, readers],
       [
         `caps raised to ${readers}`,
         CLI,
@@ -192,16 +195,17 @@ async function main(): Promise<void> {
           SHIELDWALL_API_STREAMS_MAX_PER_TOKEN: String(readers),
           SHIELDWALL_API_STREAMS_MAX_TOTAL: String(readers),
         },
+        readers,
       ],
     ]
-    if (values['old-cli'] !== undefined) runs.push(['before the fix', values['old-cli'], {}])
-    for (const [name, cli, env] of runs) {
+    if (values['old-cli'] !== undefined) runs.push(['before the fix', values['old-cli'], {}, readers])
+    for (const [name, cli, env, count] of runs) {
       // each node gets its own copy of the store, so one run's writes do not reach the next
       const dataDir = `${seed}-${results.length}`
       await cp(seed, dataDir, { recursive: true })
       try {
-        process.stderr.write(`${name}: ${readers} idle snapshot readers, held ${hold} s...\n`)
-        const result = await runOnce(name, dataDir, cli, env, readers, hold)
+        process.stderr.write(`${name}: ${count} idle snapshot readers, held ${hold} s...\n`)
+        const result = await runOnce(name, dataDir, cli, env, count, hold)
         results.push(result)
         process.stdout.write(JSON.stringify(result) + '\n')
       } finally {

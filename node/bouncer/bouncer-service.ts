@@ -56,10 +56,13 @@ export function bouncerService(init: Partial<BouncerServiceInit> = {}) {
       async start() {
         await keys.open()
         journal.follow(components.blocklist)
+        // built a slice at a time from now on, so the first stream does not wait for (or stall others on) it
+        void feed.snapshots.warm()
         log.debug({ bouncers: keys.count, journalCapacity }, 'bouncer API ready')
       },
       async stop() {
         streams.close()
+        feed.snapshots.stop()
         journal.stop()
         await keys.flush()
       },

@@ -41,7 +41,7 @@ describe('SnapshotCache', () => {
     expect(first.values).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5'])
   })
 
-  it('is reused for a few changes, read up to date; rebuilt past maxLag or when the journal lost them', () => {
+  it('is reused, read up to date, while a newer one is built past maxLag or when the journal lost its changes', async () => {
     const { list, cache } = setup({ capacity: 5, maxLag: 3 })
     const a = list.block({ value: '192.0.2.1' })
     list.block({ value: '192.0.2.2' })
@@ -56,12 +56,39 @@ describe('SnapshotCache', () => {
     expect(entries[0].id).not.toBe(a.id)
     expect(read.head).toBe(5)
     list.block({ value: '192.0.2.3' })
-    expect(cache.current()).not.toBe(snap)
-    expect(cache.builds).toBe(2)
-    // the journal (5 records) no longer holds what came after the current snapshot: rebuilt
+    // past maxLag: still served (up to date through the journal) while a newer one is built in the background
+    expect(cache.current()).toBe(snap)
+    expect(values(cache.read().entries(T0))).toEqual(['192.0.2.1', '192.0.2.3'])
+    await cache.settled()
     const second = cache.current()
-    for (let i = 4; i <= 8; i++) list.block({ value: `192.0.2.${i}` })
-    expect(cache.current()).not.toBe(second)
+    expect(second).not.toBe(snap)
+    expect([second.head, second.values]).toEqual([6, ['192.0.2.1', '192.0.2.3']])
+    expect(cache.builds).toBe(2)
+    // the journal (5 records) no longer holds what came after it: rebuilt at once
+    for (let i = 4; i <= 9; i++) list.block({ value: `192.0.2.${i}` })
+    const third = cache.current()
+    expect(third).not.toBe(second)
+    expect(third.values).toHaveLength(8)
+  })
+
+  it('leaves out of a snapshot built in the background what was added meanwhile: it comes with the changes', async () => {
+    const { list, cache } = setup({ maxLag: 0 })
+    for (let i = 1; i <= 3; i++) list.block({ value: `192.0.2.${i}` })
+    const first = cache.current()
+    list.block({ value: '192.0.2.4' })
+    cache.current() // past maxLag: a build starts at this head
+    list.block({ value: '192.0.2.5' }) // added while it is read
+    await cache.settled()
+    const snap = cache.current()
+    expect(snap).not.toBe(first)
+    expect(snap.values).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4'])
+    expect(values(cache.read().entries(T0))).toEqual([
+      '192.0.2.1',
+      '192.0.2.2',
+      '192.0.2.3',
+      '192.0.2.4',
+      '192.0.2.5',
+    ])
   })
 
   it('leaves out entries whose time is up by the time they are written', () => {

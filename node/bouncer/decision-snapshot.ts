@@ -34,13 +34,37 @@ export interface DecisionSnapshot {
 
 /**
  * Rebuild once this many changes have come after the current snapshot. Up to then a stream starting now reads
- * the snapshot and the few changes after it (each read keeps those records, so this bounds them too).
+ * the snapshot and the few changes after it (each read keeps those records, so this bounds them too, except
+ * while a newer snapshot is being built).
  */
 export const DEFAULT_SNAPSHOT_MAX_LAG = 1000
 
 /**
+ * Entries taken per turn of the event loop while a snapshot is built in the background: a node's list builds
+ * each entry it hands out (formatting its address), about 0.5 s for 110,000 on a busy machine, which in one
+ * piece would hold up every other request.
+ */
+export const SNAPSHOT_SLICE = 2000
+
+interface Build {
+  head: number
+  now: number
+  entries: Iterator<BlockEntry>
+  values: string[]
+  ids: number[]
+  sorted: boolean
+  /** the latest ending of each value, as the journal held them at `head` */
+  latest: Map<string, RemovedDecision>
+  done: Promise<void>
+  resolve: () => void
+}
+
+/**
  * One snapshot of the blocklist, reused by every stream that starts while it is recent, instead of one copy
- * per connection: 300 clients asking for the whole list at once cost one snapshot, not 300.
+ * per connection: 300 clients asking for the whole list at once cost one snapshot, not 300. A newer one is
+ * built in the background, a slice per turn of the event loop, once the list has changed `maxLag` times; until
+ * it is done readers get the previous one and the changes after it. Only when there is none the journal can
+ * bring up to date (the first read, or after the journal dropped what came after it) is the rest built at once.
  */
 export class SnapshotCache {
   readonly #view: BlocklistView
@@ -48,6 +72,7 @@ export class SnapshotCache {
   readonly #clock: () => number
   readonly #maxLag: number
   #current: DecisionSnapshot | undefined
+  #build: Build | undefined
   #builds = 0
 
   constructor(
@@ -66,19 +91,33 @@ export class SnapshotCache {
     return this.#builds
   }
 
-  /** A snapshot whose changes since are still held by the journal and few enough to replay. */
+  /** Starts building a snapshot in the background (at start, so the first reader finds one ready). */
+  warm(): Promise<void> {
+    return this.#start().done
+  }
+
+  /** Abandons a build under way (the service is stopping). */
+  stop(): void {
+    this.#build?.resolve()
+    this.#build = undefined
+  }
+
+  /** Resolves once no snapshot is being built. */
+  async settled(): Promise<void> {
+    while (this.#build !== undefined) await this.#build.done
+  }
+
+  /** A snapshot whose changes since are still held by the journal; a newer one is started past `maxLag`. */
   current(): DecisionSnapshot {
     const snap = this.#current
-    const head = this.#journal.head
-    if (
-      snap !== undefined &&
-      head - snap.head <= this.#maxLag &&
-      this.#journal.since(snap.head, 0) !== undefined
-    ) {
+    if (snap !== undefined && this.#journal.since(snap.head, 0) !== undefined) {
+      if (this.#journal.head - snap.head > this.#maxLag) this.#start()
       return snap
     }
-    this.#current = this.#build()
-    return this.#current
+    // nothing usable: finish a build under way (or a new one) now
+    const build = this.#build !== undefined && this.#usable(this.#build) ? this.#build : this.#start()
+    this.#step(build, Number.POSITIVE_INFINITY)
+    return this.#current as DecisionSnapshot
   }
 
   /** Reads the latest snapshot brought up to the journal's head: what the list holds now, by id. */
@@ -88,37 +127,85 @@ export class SnapshotCache {
     return new SnapshotRead(this.#view, snap, lag, this.#journal.head)
   }
 
-  #build(): DecisionSnapshot {
-    const now = this.#clock()
+  #usable(build: Build): boolean {
+    return this.#journal.since(build.head, 0) !== undefined
+  }
+
+  #start(): Build {
+    if (this.#build !== undefined && this.#usable(this.#build)) return this.#build
+    this.#build?.resolve()
     const head = this.#journal.head
-    let values: string[] = []
-    const idList: number[] = []
-    let sorted = true
-    for (const entry of this.#view.entries()) {
-      if (entry.expiresAt <= now) continue
-      if (idList.length > 0 && entry.id < idList[idList.length - 1]) sorted = false
-      values.push(entry.value)
-      idList.push(entry.id)
-    }
-    let ids = Float64Array.from(idList)
-    if (!sorted) {
-      const order = Array.from(values.keys()).sort((a, b) => idList[a] - idList[b])
-      const unsorted = values
-      values = order.map((i) => unsorted[i])
-      ids = Float64Array.from(order, (i) => idList[i])
-    }
+    // endings as of `head`, taken now: the journal moves on while the entries are read
     const latest = new Map<string, RemovedDecision>()
     for (const record of this.#journal.held()) {
       const change = record.change
       if (change.kind !== 'removed' || change.reason === 'replaced') continue
       latest.set(change.entry.value, { entry: change.entry, endedAt: record.at })
     }
-    // bounded by the journal; the list has one entry per value, so a lookup says whether it is blocked
-    const ended = [...latest.values()]
-      .filter((r) => this.#view.get(r.entry.value) === undefined)
-      .sort((a, b) => a.entry.id - b.entry.id)
+    for (const [value] of latest) if (this.#view.get(value) !== undefined) latest.delete(value)
+    let resolve = () => {}
+    const done = new Promise<void>((r) => (resolve = r))
+    const build: Build = {
+      head,
+      now: this.#clock(),
+      entries: this.#view.entries(),
+      values: [],
+      ids: [],
+      sorted: true,
+      latest,
+      done,
+      resolve,
+    }
+    this.#build = build
+    const tick = () => {
+      if (this.#build !== build) return
+      if (!this.#step(build, SNAPSHOT_SLICE)) setImmediate(tick)
+    }
+    setImmediate(tick)
+    return build
+  }
+
+  /** Reads up to `count` entries into the build; true once it is finished (or abandoned). */
+  #step(build: Build, count: number): boolean {
+    if (this.#build !== build) return true
+    if (!this.#usable(build)) {
+      // the journal no longer holds what came after it: start again
+      this.#build = undefined
+      build.resolve()
+      this.#start()
+      return true
+    }
+    for (let i = 0; i < count; i++) {
+      const next = build.entries.next()
+      if (next.done === true) {
+        this.#finish(build)
+        return true
+      }
+      const entry = next.value
+      if (entry.expiresAt <= build.now) continue
+      if (build.ids.length > 0 && entry.id < build.ids[build.ids.length - 1]) build.sorted = false
+      build.values.push(entry.value)
+      build.ids.push(entry.id)
+    }
+    return false
+  }
+
+  #finish(build: Build): void {
+    // Entries added while it was read belong to the changes after `head`, which readers replay: left out here.
+    const later = new Set<number>()
+    for (const { change } of this.#journal.since(build.head) ?? []) {
+      if (change.kind === 'added') later.add(change.entry.id)
+    }
+    let order = Array.from(build.values.keys())
+    if (later.size > 0) order = order.filter((i) => !later.has(build.ids[i]))
+    if (!build.sorted) order.sort((a, b) => build.ids[a] - build.ids[b])
+    const values = order.map((i) => build.values[i])
+    const ids = Float64Array.from(order, (i) => build.ids[i])
+    const ended = [...build.latest.values()].sort((a, b) => a.entry.id - b.entry.id)
+    this.#current = { head: build.head, takenAt: build.now, values, ids, ended, rendered: new WeakMap() }
     this.#builds++
-    return { head, takenAt: now, values, ids, ended, rendered: new WeakMap() }
+    this.#build = undefined
+    build.resolve()
   }
 }
 
