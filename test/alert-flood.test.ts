@@ -116,3 +116,30 @@ describe('a valid-signature flood of blocklist summaries', () => {
     expect((await api(node, '/healthz')).status).toBe(200)
   }, 120_000)
 })
+
+/** The other side of the per-sender margin: an honest node never gossips more of its own than peers accept. */
+describe('a node with more alerts than the per-sender rate', () => {
+  let node: ShieldwallNode
+  let listener: HostilePeer
+
+  beforeAll(async () => {
+    node = await startTestNode({ cli: { alerts: { maxPerSenderPerMinute: 10 } } })
+    listener = await createHostilePeer()
+    await listener.connect(node)
+  })
+  afterAll(async () => {
+    await listener?.stop()
+    await stopAndRemove(node)
+  })
+
+  it('stores them all but gossips only the rate, so no relay of its alerts is taken for a flooder', async () => {
+    const heard: Uint8Array[] = []
+    listener.host.services.pubsub.addEventListener('message', (e) => heard.push(e.detail.data))
+    for (let i = 0; i < 15; i++)
+      await node.alerts.publish({ indicator: `192.0.2.${i + 1}`, scenario: 'ssh-bf' })
+    expect(node.alerts.counts.published).toBe(15)
+    expect(node.alerts.counts.held).toBe(5)
+    await waitFor(() => heard.length === 10, 10_000, 'the ten gossiped alerts')
+    expect((await api(node, '/api/defense/network/threats')).body.items).toHaveLength(15)
+  })
+})
