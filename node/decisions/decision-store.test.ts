@@ -51,13 +51,16 @@ describe('DecisionStore', () => {
     expect(await side.get('/var/log/auth.log')).toBe('{"offset":42}')
     expect((await pendingOf(store)).sort()).toEqual(['192.0.2.1', '192.0.2.2'])
 
-    await store.attachAlert(stored[0]!, 'a1')
-    expect(await store.latestFor('192.0.2.1')).toMatchObject({ alertId: 'a1', offences: 1 })
+    stored[0]!.alertId = 'a1'
+    stored[1]!.alertId = 'a2'
     // linked is not finished: the listeners (the local block) may still be writing
+    await store.finish([stored[0]!], [])
+    expect(await store.latestFor('192.0.2.1')).toMatchObject({ alertId: 'a1', offences: 1 })
     expect((await pendingOf(store)).sort()).toEqual(['192.0.2.1', '192.0.2.2'])
-    await store.settle([stored[0]!])
+    await store.finish([stored[1]!], [stored[0]!])
+    expect(await store.latestFor('192.0.2.2')).toMatchObject({ alertId: 'a2' })
     expect(await pendingOf(store)).toEqual(['192.0.2.2'])
-    await store.settle([stored[1]!])
+    await store.finish([], [stored[1]!])
     expect(await pendingOf(store)).toEqual([])
 
     // the marks outlive the process: a new store over the same data sees them

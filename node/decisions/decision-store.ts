@@ -103,15 +103,20 @@ export class DecisionStore {
     return ops
   }
 
-  /** Links a decision to the alert published for it (the alert is signed after the decision exists). */
-  async attachAlert(decision: StoredDecision, alertId: string): Promise<void> {
-    await this.#byTime.put(keyOf(decision), JSON.stringify({ ...decision, alertId }))
-  }
-
-  /** Their announcement is finished (or given up on): no longer pending, in one batch. */
-  async settle(decisions: readonly StoredDecision[]): Promise<void> {
-    if (decisions.length === 0) return
-    await this.#db.batch(decisions.map((d) => ({ type: 'del', sublevel: this.#pending, key: keyOf(d) })))
+  /**
+   * Ends announcements, in one batch: `linked` get the id of the alert published for them (set on the objects;
+   * the alert is signed after the decision exists), `settled` are no longer pending (announced in full, or
+   * given up on).
+   */
+  async finish(linked: readonly StoredDecision[], settled: readonly StoredDecision[]): Promise<void> {
+    const ops: StoreBatchOp[] = linked.map((d) => ({
+      type: 'put',
+      sublevel: this.#byTime,
+      key: keyOf(d),
+      value: JSON.stringify(d),
+    }))
+    for (const d of settled) ops.push({ type: 'del', sublevel: this.#pending, key: keyOf(d) })
+    if (ops.length > 0) await this.#db.batch(ops)
   }
 
   /** Decisions marked "announcement pending", oldest first. */

@@ -279,9 +279,9 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
       () => blockWritten,
     )
     await waitFor(
-      async () => (await everything(first)).ds.filter((d) => d.alertId !== undefined).length === LINES,
+      () => first.alertStore.count === LINES && first.told.length === LINES,
       10_000,
-      'every alert published and linked',
+      'every alert',
     )
     first.crashNow()
     release()
@@ -291,10 +291,12 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
     try {
       const { ds, alerts, pending } = await everything(second)
       expect(pending).toEqual([])
-      // told again, each once, and no alert signed twice
+      // told again, each once, and no alert signed twice: the ones stored are linked
       expect(second.told.map((d) => d.ip).sort()).toEqual(ds.map((d) => d.ip).sort())
       expect(second.told).toHaveLength(LINES)
       expect(alerts).toHaveLength(LINES)
+      const alertIds = new Map(alerts.map((a) => [a.id, a]))
+      for (const d of ds) expect(alertIds.get(d.alertId!)?.indicator).toBe(d.ip)
     } finally {
       await second.end()
     }

@@ -64,11 +64,12 @@ type SightingListener = (sighting: Finding) => void
 const SIGHTING_TTL_SECONDS = 3600
 
 /**
- * How many of the newest stored alerts start-up looks through for the alert of a pending decision. Alerts are
- * published one at a time, so only the decision being published when the node died can have one, and it is
- * among the last few the node stored before dying.
+ * How many of the newest stored alerts start-up looks through for the alerts of pending decisions. The alerts
+ * of a batch of decisions (one read of the log: up to about 10,000 lines) are linked together once all are
+ * published, so those a crash left unlinked are among the last the node stored before dying; the scan also
+ * stops at the oldest pending decision.
  */
-const PENDING_ALERT_SCAN = 10_000
+const PENDING_ALERT_SCAN = 100_000
 
 /** Errors that publishing the same decision again would meet again: its pending mark is dropped. */
 const PERMANENT_PUBLISH_ERRORS: ReadonlySet<string> = new Set(['AlertPublishError', 'ZodError'])
@@ -266,47 +267,53 @@ export class DetectionService {
   }
 
   /**
-   * Announces each decision, waits for what the listeners write (a listener may return a promise: the
-   * community defense's is the local block on disk), then unmarks the ones fully announced in one batch.
+   * Announces each decision (alert published, listeners told), waits for what the listeners write (a listener
+   * may return a promise: the community defense's is the local block on disk), then links the alerts and
+   * unmarks the decisions fully announced, in one batch. Until that batch, a crash leaves them marked, and
+   * start-up finds their alerts among the newest stored.
    */
   async #announceAll(decisions: StoredDecision[], stored?: LocalAlerts): Promise<number> {
-    const done: StoredDecision[] = []
+    const linked: StoredDecision[] = []
+    const settled: StoredDecision[] = []
     const waits: Promise<unknown>[] = []
-    let linked = 0
+    let found = 0
     for (const d of decisions) {
       const r = await this.#announce(d, stored)
-      if (r.settled) done.push(d)
-      if (r.linked) linked++
+      if (r.alert !== 'none') linked.push(d)
+      if (r.alert === 'found') found++
+      if (r.settled) settled.push(d)
       waits.push(...r.waits)
     }
     await Promise.all(waits)
     try {
-      await this.#c.decisions.settle(done)
+      await this.#c.decisions.finish(linked, settled)
     } catch (err) {
-      // they stay marked: the next start announces them again (listeners twice, the alert once)
-      this.#log.error({ err }, 'could not mark decisions as announced')
+      // they stay marked: the next start links their alerts and tells the listeners again
+      this.#log.error({ err }, 'could not record decisions as announced')
     }
-    return linked
+    return found
   }
 
   /**
-   * Publishes a stored decision's alert, unless it has one or one of ours stored for it is among `stored`,
-   * links it, and tells the listeners. A decision whose alert could not be published stays marked for the next
-   * start.
+   * Publishes a stored decision's alert, unless it has one or one of ours stored for it is among `stored`, and
+   * tells the listeners. A decision whose alert could not be published stays marked for the next start.
    */
   async #announce(
     d: StoredDecision,
     stored?: LocalAlerts,
-  ): Promise<{ settled: boolean; linked: boolean; waits: Promise<unknown>[] }> {
+  ): Promise<{ alert: 'none' | 'found' | 'published'; settled: boolean; waits: Promise<unknown>[] }> {
+    let alert: 'none' | 'found' | 'published' = 'none'
     let settled = true
-    let linked = false
     if (this.#init.publishAlerts && d.alertId === undefined) {
       try {
-        let id = takeAlertOf(stored, d)
-        linked = id !== undefined
-        id ??= (await this.#c.alerts.publish(alertOf(d, this.#clock()))).id
-        await this.#c.decisions.attachAlert(d, id)
-        d.alertId = id
+        const id = takeAlertOf(stored, d)
+        if (id !== undefined) {
+          d.alertId = id
+          alert = 'found'
+        } else {
+          d.alertId = (await this.#c.alerts.publish(alertOf(d, this.#clock()))).id
+          alert = 'published'
+        }
       } catch (err) {
         if (PERMANENT_PUBLISH_ERRORS.has((err as Error).name)) {
           this.#log.error({ err, ip: d.ip }, 'decision stored but its alert can never be published')
@@ -316,7 +323,7 @@ export class DetectionService {
         }
       }
     }
-    return { settled, linked, waits: this.#tell(d) }
+    return { alert, settled, waits: this.#tell(d) }
   }
 
   #tell(d: StoredDecision): Promise<unknown>[] {
@@ -346,7 +353,10 @@ export class DetectionService {
     if (pending.length === 0) return
     const now = this.#clock()
     const live = pending.filter((d) => d.expiresAt > now)
-    await this.#c.decisions.settle(pending.filter((d) => d.expiresAt <= now))
+    await this.#c.decisions.finish(
+      [],
+      pending.filter((d) => d.expiresAt <= now),
+    )
     const unlinked = live.filter((d) => d.alertId === undefined)
     const stored: LocalAlerts =
       unlinked.length === 0 || !this.#init.publishAlerts
