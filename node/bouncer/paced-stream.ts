@@ -74,10 +74,8 @@ export function pacedStream(
         try {
           if (finished) return
           lease.pulled()
-          // node-server asks again as soon as a write succeeds, in a chain of promises: without a turn of the
-          // event loop here, one client with room in its socket would be written to until that fills (MBs on
-          // loopback) while every other request, /healthz included, waits
-          await new Promise((resolve) => setImmediate(resolve))
+          // a few chunks a turn over all streams, so other requests (/healthz included) are read in between
+          await lease.turn()
           if (finished) return
           const text = await source.next(budget)
           if (finished) return

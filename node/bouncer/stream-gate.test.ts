@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isRefusal, StreamGate, type StreamLease } from './stream-gate.ts'
+import { CHUNKS_PER_TURN, isRefusal, StreamGate, type StreamLease } from './stream-gate.ts'
 
 function lease(x: ReturnType<StreamGate['acquire']>): StreamLease {
   if (isRefusal(x)) throw new Error(`refused: ${x.reason}`)
@@ -54,6 +54,16 @@ describe('StreamGate', () => {
     now = 1000
     expect(gate.sweep()).toBe(1)
     expect(gate.counts.open).toBe(0)
+  })
+
+  it('lets at most CHUNKS_PER_TURN chunks be written per turn of the event loop, first come first', async () => {
+    const gate = new StreamGate()
+    const order: number[] = []
+    const all = Array.from({ length: 20 }, (_, i) => gate.turn().then(() => order.push(i)))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(order).toEqual(Array.from({ length: CHUNKS_PER_TURN }, (_, i) => i))
+    await Promise.all(all)
+    expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i))
   })
 
   it('refuses limits that are not positive integers', () => {

@@ -46,6 +46,8 @@ export interface StreamLease extends StreamInfo {
   pulled(): void
   /** `bytes` were handed to the connection; output waits for the client until it asks again */
   handed(bytes: number): void
+  /** resolves on a later turn of the event loop, when this stream's next chunk may be written */
+  turn(): Promise<void>
   /** the stream ended or the client went away; idempotent */
   release(): void
   /** how to cut the connection when it stalls, and how much it holds unsent (set once by the stream) */
@@ -87,6 +89,10 @@ class Lease implements StreamLease {
     this.waitingSince = this.#gate.now()
   }
 
+  turn(): Promise<void> {
+    return this.#gate.turn()
+  }
+
   release(): void {
     if (this.released) return
     this.released = true
@@ -110,6 +116,14 @@ class Lease implements StreamLease {
 }
 
 /**
+ * Chunks written per turn of the event loop, over all streams. @hono/node-server asks for the next chunk as
+ * soon as a write succeeds, in a chain of promises; without turns, a client with room in its socket (MBs on
+ * loopback) would be written to until it filled, and with turns but no bound, 300 streams would each write a
+ * chunk (a few ms) before the server read the next request, /healthz included.
+ */
+export const CHUNKS_PER_TURN = 8
+
+/**
  * Admits long answers within the limits and cuts off clients that stop reading. A stall is found by a sweep
  * (on a timer, or called directly with the injected clock in tests): output has waited `stallSeconds` for a
  * client that asked for nothing more.
@@ -123,6 +137,8 @@ export class StreamGate {
   #timer: NodeJS.Timeout | undefined
   #refused = 0
   #dropped = 0
+  readonly #turnWaiters: Array<() => void> = []
+  #turnScheduled = false
 
   constructor(limits: Partial<StreamLimits> = {}, options: { clock?: () => number } = {}) {
     this.limits = { ...DEFAULT_STREAM_LIMITS, ...limits }
@@ -154,6 +170,25 @@ export class StreamGate {
     this.#perToken.set(token, held + 1)
     this.#timer ??= setInterval(() => this.sweep(), (this.limits.stallSeconds * 1000) / 4).unref()
     return lease
+  }
+
+  /** Resolves on a later turn of the event loop, at most CHUNKS_PER_TURN streams a turn, first come first. */
+  turn(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#turnWaiters.push(resolve)
+      this.#scheduleTurn()
+    })
+  }
+
+  #scheduleTurn(): void {
+    if (this.#turnScheduled) return
+    this.#turnScheduled = true
+    // an immediate queued from inside an immediate runs on the next turn, after the server has polled for I/O
+    setImmediate(() => {
+      this.#turnScheduled = false
+      for (const resolve of this.#turnWaiters.splice(0, CHUNKS_PER_TURN)) resolve()
+      if (this.#turnWaiters.length > 0) this.#scheduleTurn()
+    })
   }
 
   /** Cuts off every stream whose output has waited `stallSeconds` for its client; returns how many. */
