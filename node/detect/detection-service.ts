@@ -77,11 +77,11 @@ const PERMANENT_PUBLISH_ERRORS: ReadonlySet<string> = new Set(['AlertPublishErro
 /** this node's alerts by `${indicator} ${scenario}`, oldest first */
 type LocalAlerts = Map<string, { id: string; createdAt: number }[]>
 
-/** Decisions written together, and their announcement (alert published, listeners told). */
+/** Decisions written together, and their announcement (alert published and linked, listeners told). */
 interface DecisionBatch {
   /** resolves once the decisions (and any writes committed with them) are on disk; rejects if they are not */
   durable: Promise<StoredDecision[]>
-  /** resolves once their alerts are published and listeners told; never rejects (empty on failure) */
+  /** resolves once their alerts are published, the listeners done and the links stored; never rejects */
   done: Promise<StoredDecision[]>
 }
 
@@ -128,7 +128,7 @@ export class DetectionService {
       this.#c.engine.ensemble.setOffences(ip, offences)
     }
     // before any new decision, so alerts keep the order of their decisions
-    await this.#publishPending()
+    await this.#announcePending()
     for (const source of this.#init.sources) await this.#follow(source)
     this.#tick = setInterval(() => {
       const decided = this.#c.engine.tick(this.#clock())
@@ -227,9 +227,8 @@ export class DetectionService {
 
   /**
    * Stores decisions in one batch (with `also`), each marked "announcement pending", then announces them one
-   * by one (alert published and linked, listeners told), and unmarks the batch once the listeners' writes (the
-   * local block) are done. Everything runs on one chain, so offence counts and alert order follow decision
-   * order.
+   * by one (alert published, listeners told), and links and unmarks them once the listeners' writes (the local
+   * block) are done. Everything runs on one chain, so offence counts and alert order follow decision order.
    */
   #decideAll(decisions: Decision[], source: string | undefined, also: StoreBatchOp[] = []): DecisionBatch {
     const durable = this.#chain.then(async () => {
@@ -347,7 +346,7 @@ export class DetectionService {
    * the death (found among the newest local alerts: same address and scenario, signed at or after the
    * decision) is linked to it rather than announced twice; one whose ban is over is let go.
    */
-  async #publishPending(): Promise<void> {
+  async #announcePending(): Promise<void> {
     const pending: StoredDecision[] = []
     for await (const d of this.#c.decisions.pending()) pending.push(d)
     if (pending.length === 0) return
