@@ -283,6 +283,7 @@ export class ShieldwallNode {
       logger: this.log,
       clock: this.#clock,
       trustOf: (peer) => book.trust(peer),
+      hangUp: (peer) => this.host.hangUp(peer),
     })
     await this.#startSync(store, sequence)
     await this.#startLearning(store, sequence)

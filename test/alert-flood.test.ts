@@ -49,6 +49,8 @@ describe('a valid-signature flood from one fresh key', () => {
 
   it('bounds the flooder by its budget, graylists it, and still accepts a trusted peer', async () => {
     const batch = presignAlerts(flooder, FLOOD)
+    // the flooder's reports may cost it trust as they are weighed; its allowance was never above this
+    const trustBefore = node.reputation.trust(flooder.peerId)
     const started = Date.now()
     const flood = flooder.publishMany(TOPICS.alerts, batch)
     // the trusted peer speaks while the flood is being judged
@@ -62,7 +64,7 @@ describe('a valid-signature flood from one fresh key', () => {
     // every signature verified for the flooder was within its allowance over the time the flood lasted
     const usage = node.alerts.peerUsage(flooder.peerId)
     const allowance = allowanceFor(
-      node.reputation.trust(flooder.peerId),
+      Math.max(trustBefore, node.reputation.trust(flooder.peerId)),
       VERIFY_ALLOWANCE_UNKNOWN,
       VERIFY_ALLOWANCE_TRUSTED,
     )
@@ -73,6 +75,13 @@ describe('a valid-signature flood from one fresh key', () => {
     expect(node.alerts.counts.verified).toBeLessThan(FLOOD / 4)
     expect(node.alerts.counts.rejected.flood ?? 0).toBeGreaterThan(0)
     expect(scoreOnNode(node, flooder.peerId)).toBeLessThan(-80)
+    // and hung up on, so its further RPCs are not even read; its score outlives the connection
+    await waitFor(
+      () => node.host.getConnections(flooder.host.peerId).length === 0,
+      15_000,
+      'the node to hang up on the flooder',
+    )
+    expect(graylistedOnNode(node, flooder.peerId)).toBe(true)
 
     // and after it, the trusted peer is still heard
     for (let seq = 6; seq <= 10; seq++) await honest.publish(TOPICS.alerts, alertBytes(honest, { seq }))
