@@ -480,6 +480,7 @@ export class ShieldwallNode {
       logger: this.log,
       clock: this.#clock,
       trustOf: (peer) => this.reputation.trust(peer),
+      hangUp: (peer) => host.hangUp(peer),
     })
     const watermark = new SyncWatermark(store)
     await watermark.open()

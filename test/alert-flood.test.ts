@@ -122,6 +122,11 @@ describe('a valid-signature flood of blocklist summaries', () => {
     expect(usage.verified.spent).toBeLessThanOrEqual(SUMMARIES_PER_SENDER_PER_MINUTE)
     expect(summaries.counts.accepted).toBe(usage.verified.spent)
     expect(summaries.counts.rejected.flood ?? 0).toBeGreaterThan(0)
+    await waitFor(
+      () => node.host.getConnections(flooder.host.peerId).length === 0,
+      15_000,
+      'the node to hang up on the flooder',
+    )
     expect((await api(node, '/healthz')).status).toBe(200)
   }, 120_000)
 })

@@ -17,7 +17,7 @@ import {
 } from '../../protocol/validation/validate-envelope.ts'
 import { peerIdFromEd25519PublicKey } from '../../crypto/identity/peer-id.ts'
 import type { Logger } from '../logging/logger.ts'
-import { peerGossipScore, SCORE_THRESHOLDS } from '../p2p/gossip-scoring.ts'
+import { FloodHangUp } from '../p2p/flood-hang-up.ts'
 import {
   allowanceFor,
   JUDGE_ALLOWANCE_TRUSTED,
@@ -102,12 +102,6 @@ type Listener = (alert: StoredAlert) => void
  * margin covers windows that do not line up and a relay that restarted and forgot its window).
  */
 export const FLOOD_SENDER_MARGIN = 4
-/** A flooder that reconnects and floods again is hung up on again, but not more often than this. */
-const HANG_UP_AGAIN_MS = 10_000
-/** A gossipsub heartbeat and a little: how long its scores are cached, so a penalty shows after at most this. */
-const HANG_UP_CHECK_MS = 1100
-/** how many heartbeats a flooder's score is watched for reaching the graylist threshold before we give up */
-const HANG_UP_CHECKS = 5
 /** What trust a peer has when no reputation is wired (tests, tools): a stranger's. */
 const NO_TRUST = () => 0
 
@@ -144,9 +138,7 @@ export class AlertService {
   readonly #relayed: SenderRateLimiter
   readonly #slices = new CpuSlices()
   #judging = 0
-  /** peers we hung up on, and when: a flood's in-flight messages must not each close the connection again */
-  readonly #hungUp = new Map<string, number>()
-  #stopped = false
+  readonly #floodHangUp: FloodHangUp
   /** (sender, seq) accepted but maybe not yet on disk, so two copies arriving together are not both stored */
   readonly #inFlight = new Set<string>()
   readonly #listeners = new Set<Listener>()
@@ -178,6 +170,7 @@ export class AlertService {
       allowanceFor(trustOf(peer), SYNC_ALLOWANCE_UNKNOWN, SYNC_ALLOWANCE_TRUSTED),
     )
     this.#log = components.logger.child({ component: 'alerts' })
+    this.#floodHangUp = new FloodHangUp(components.pubsub, components.hangUp, this.#log, this.#clock)
   }
 
   start(): void {
@@ -188,7 +181,7 @@ export class AlertService {
   }
 
   stop(): void {
-    this.#stopped = true
+    this.#floodHangUp.stop()
     clearInterval(this.#pruneTimer)
     this.#c.pubsub.topicValidators.delete(TOPICS.alerts)
     try {
@@ -439,7 +432,7 @@ export class AlertService {
       // Gossipsub forwards a message only once its validator answers; every hop waiting on a disk write would
       // add that write to the alert's time to reach the far side of the network.
       const verdict = await this.intake(msg.data, 'gossip', { awaitStore: false, peer: peer.toString() })
-      if (verdict.action === 'reject' && verdict.reason === 'flood') this.#flooded(peer)
+      if (verdict.action === 'reject' && verdict.reason === 'flood') this.#floodHangUp.flooded(peer)
       if (verdict.action === 'accept') return TopicValidatorResult.Accept
       if (verdict.action === 'reject') {
         this.#log.debug({ peer: peer.toString(), reason: verdict.reason }, 'rejected alert from peer')
@@ -451,28 +444,6 @@ export class AlertService {
       this.#log.error({ err }, 'alert intake failed')
       return TopicValidatorResult.Ignore
     }
-  }
-
-  #flooded(peer: PeerId): void {
-    const hangUp = this.#c.hangUp
-    if (hangUp === undefined) return
-    const id = peer.toString()
-    const now = this.#clock()
-    const last = this.#hungUp.get(id)
-    if (last !== undefined && now - last < HANG_UP_AGAIN_MS) return
-    if (this.#hungUp.size >= 1024) this.#hungUp.clear()
-    this.#hungUp.set(id, now)
-    // Gossipsub keeps a disconnected peer's score only if it is not positive, and caches scores for a heartbeat:
-    // hanging up before the penalty shows would let the flooder come back with a clean slate.
-    const attempt = (left: number) => {
-      if (this.#stopped) return
-      const score = peerGossipScore(this.#c.pubsub, id)
-      if (score !== undefined && score < SCORE_THRESHOLDS.graylistThreshold) {
-        this.#log.info({ peer: id, score }, 'peer flooded alerts: graylisted, hanging up')
-        hangUp(peer).catch((err: unknown) => this.#log.debug({ err, peer: id }, 'hang-up failed'))
-      } else if (left > 0) setTimeout(() => attempt(left - 1), HANG_UP_CHECK_MS).unref()
-    }
-    setTimeout(() => attempt(HANG_UP_CHECKS), HANG_UP_CHECK_MS).unref()
   }
 
   #emit(alert: StoredAlert): void {

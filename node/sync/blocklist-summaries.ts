@@ -25,6 +25,7 @@ import {
 } from '../../protocol/validation/validate-envelope.ts'
 import { CpuSlices, SlicesFullError } from '../alerts/cpu-slices.ts'
 import { SenderRateLimiter } from '../alerts/sender-rate-limiter.ts'
+import { FloodHangUp } from '../p2p/flood-hang-up.ts'
 import { allowanceFor, PeerBudget, type Allowance, type PeerUsage } from '../p2p/peer-budget.ts'
 import type { Logger } from '../logging/logger.ts'
 
@@ -74,6 +75,8 @@ export interface BlocklistSummaryComponents {
   clock?: () => number
   /** this node's trust in a peer id, in [0, 1]: it scales what a forwarding peer may make us judge and verify */
   trustOf?: (peerId: string) => number
+  /** closes our connections to a peer (libp2p's `hangUp`), for one that floods once it is graylisted */
+  hangUp?: (peer: PeerId) => Promise<void>
 }
 
 export interface SummaryCounts {
@@ -195,6 +198,7 @@ export class BlocklistSummaryService {
   readonly #relayed: SenderRateLimiter
   /** judging runs a turn of the event loop apart from other work, a few summaries at a time */
   readonly #slices = new CpuSlices()
+  readonly #floodHangUp: FloodHangUp
   /** sender hex -> highest seq accepted; Map order doubles as least-recently-updated for eviction */
   readonly #lastSeq = new Map<string, number>()
   readonly #publicKeyHex: string
@@ -225,6 +229,7 @@ export class BlocklistSummaryService {
     this.#verifyBudget = new PeerBudget((peer) =>
       allowanceFor(trustOf(peer), SUMMARY_VERIFY_ALLOWANCE_UNKNOWN, SUMMARY_VERIFY_ALLOWANCE_TRUSTED),
     )
+    this.#floodHangUp = new FloodHangUp(components.pubsub, components.hangUp, this.#log, this.#clock)
     this.#source = components.source ?? (() => [])
     this.#publicKeyHex = Buffer.from(components.publicKey).toString('hex')
   }
@@ -246,6 +251,7 @@ export class BlocklistSummaryService {
   stop(): void {
     // the first tick's timeout or the interval (Node clears either)
     clearInterval(this.#timer)
+    this.#floodHangUp.stop()
     this.#c.pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
     this.#c.pubsub.topicValidators.delete(TOPICS.blocklists)
     try {
@@ -429,6 +435,7 @@ export class BlocklistSummaryService {
       // judged in slices, a turn of the event loop apart: a burst of summaries must not hold up the node
       const verdict = await this.#slices.run(() => this.intake(msg.data, peer.toString()))
       if (verdict.action === 'accept') return TopicValidatorResult.Accept
+      if (verdict.action === 'reject' && verdict.reason === 'flood') this.#floodHangUp.flooded(peer)
       this.#log.debug(
         { peer: peer.toString(), reason: verdict.reason },
         `blocklist summary ${verdict.action}ed`,
