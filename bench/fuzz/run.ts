@@ -20,9 +20,10 @@ import { allTargets, type FuzzTarget } from '../../protocol/fuzz/targets.ts'
 /** share of the cases each target gets; the costly ones (signing, stack overflows) get fewer */
 const WEIGHTS: Record<string, number> = {
   'envelope-bytes': 15,
-  'envelope-mutation': 25,
+  'envelope-mutation': 22,
   'envelope-fields': 12,
   'envelope-respelling': 8,
+  'envelope-added-entry': 3,
   'envelope-deep-nesting': 1,
   'forged-signature': 2,
   'envelope-roundtrip': 5,

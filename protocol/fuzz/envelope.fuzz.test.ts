@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest'
 import {
+  addedEntryTarget,
   deepNestingTarget,
   envelopeBytesTarget,
   envelopeMutationTarget,
@@ -24,6 +25,10 @@ describe('envelope fuzzing', () => {
 
   it('field edits (type confusion, specials, oversize, swaps, other sender) never crash and are never accepted', () => {
     assertTarget(envelopeShapedTarget(testPool()), 100)
+  })
+
+  it('an entry added to any map of a signed message (`__proto__`, `constructor`, …) is never accepted', () => {
+    assertTarget(addedEntryTarget(testPool()), 150)
   })
 
   it('a signed envelope spelled non-canonically is never accepted', () => {

@@ -61,6 +61,7 @@ import {
   concat,
   fieldEditArb,
   hostileCborArb,
+  hostileValueArb,
   type ByteOp,
   type FieldEdit,
 } from './mutations.ts'
@@ -189,6 +190,41 @@ export function envelopeMutationTarget(
     name: 'envelope-mutation',
     arbitrary: fc.record({ msg: source, donor: source, ops: byteOpsArb }),
     run: ({ msg, donor, ops }) => judgeEverywhere(applyByteOps(msg.bytes, ops, donor.bytes)),
+  }
+}
+
+/**
+ * One entry added to a map of a signed message (the envelope, the body, a summary entry, model metrics), with
+ * the keys a JavaScript object treats specially. Whatever a parser does with the key, the signature covers the
+ * bytes received, so the result is never accepted.
+ */
+export function addedEntryTarget(source: fc.Arbitrary<SignedMessage>): FuzzTarget<{
+  msg: SignedMessage
+  path: number
+  key: string
+  value: unknown
+}> {
+  return {
+    name: 'envelope-added-entry',
+    arbitrary: fc.record({
+      msg: source,
+      path: fc.nat(),
+      key: fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'toString',
+        'valueOf',
+        'hasOwnProperty',
+        '',
+        'accuracy',
+      ),
+      value: fc.oneof(fc.constant(0.5), fc.constant(null), hostileValueArb),
+    }),
+    run({ msg, path, key, value }) {
+      const decoded = decodeCanonical(msg.bytes) as Record<string, unknown>
+      const bytes = tryEncode(applyFieldEdits(decoded, [{ op: 'add', path, key, value }]), [])
+      return bytes === undefined ? OK : judgeEverywhere(bytes)
+    },
   }
 }
 
@@ -686,6 +722,7 @@ export function allTargets(source: fc.Arbitrary<SignedMessage>): FuzzTarget<neve
     envelopeMutationTarget(source),
     envelopeShapedTarget(source),
     respellingTarget(source),
+    addedEntryTarget(source),
     deepNestingTarget(source),
     forgedSignatureTarget(source),
     roundTripTarget(source),
