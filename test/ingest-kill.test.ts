@@ -8,7 +8,7 @@ import { TOPIC_MESSAGES } from '../protocol/messages/registry.ts'
 import { TOPICS } from '../protocol/topics.ts'
 import { validateEnvelope } from '../protocol/validation/validate-envelope.ts'
 import { startProcess, stopProcess, type RunningProcess } from './helpers/processes.ts'
-import { tempDir, waitFor } from './helpers/test-node.ts'
+import { tempDir } from './helpers/test-node.ts'
 
 const TOTAL = 3000
 const CHUNK = 100
