@@ -62,8 +62,15 @@ export function refuse(reason: ValidationReason, detail: string): Validation<nev
 /** An envelope whose header (type, version, time window) passed, signature not yet checked. */
 export interface Unverified<B = unknown> {
   action: 'accept'
+  /** the body as the schema parsed it, once `checkBody` has run */
   envelope: Envelope<B>
   spec: MessageSpec
+  /**
+   * The envelope exactly as decoded from the bytes: the signature is checked over this, never over the parsed
+   * body, which the schema may have changed (zod drops a `__proto__` key from records, for one) so that bytes
+   * the sender never signed would verify.
+   */
+  received: Envelope
 }
 
 /**
@@ -99,7 +106,7 @@ export function checkHeader(
       `lifetime ${envelope.expiresAt - envelope.createdAt} ms > ${limits.maxTtlMs}`,
     )
   }
-  return { action: 'accept', envelope, spec }
+  return { action: 'accept', envelope, spec, received: envelope }
 }
 
 /**
@@ -126,12 +133,15 @@ export function checkBody<B>(
       )
     }
   }
-  return { action: 'accept', envelope: { ...envelope, body: body.data as B }, spec }
+  return { ...unverified, envelope: { ...envelope, body: body.data as B } }
 }
 
-/** The expensive step, last: the Ed25519ctx signature over the canonical encoding. */
+/**
+ * The expensive step, last: the Ed25519ctx signature over the canonical encoding of the envelope as received;
+ * the accepted envelope carries the parsed body.
+ */
 export function checkSignature<B>(unverified: Unverified<B>): Validation<B> {
-  if (!verifyEnvelopeSignature(unverified.envelope)) {
+  if (!verifyEnvelopeSignature(unverified.received)) {
     return refuse('bad_signature', 'signature does not verify')
   }
   return { action: 'accept', envelope: unverified.envelope }
