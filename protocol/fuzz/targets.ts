@@ -88,7 +88,7 @@ export interface FuzzTarget<T = unknown> {
 
 const TOPIC_LIST = Object.values(TOPICS) as TopicName[]
 
-const describe = (err: unknown) =>
+const explain = (err: unknown) =>
   err instanceof Error ? `${err.name}: ${err.message.slice(0, 200)}` : `non-error thrown: ${String(err)}`
 
 function isWellFormedVerdict(v: Validation): boolean {
@@ -112,7 +112,7 @@ export function judgeEverywhere(bytes: Uint8Array): Outcome {
     decodeEnvelope(bytes)
   } catch (err) {
     if (!(err instanceof MalformedEnvelopeError))
-      return { kind: 'crash', detail: `decodeEnvelope: ${describe(err)}` }
+      return { kind: 'crash', detail: `decodeEnvelope: ${explain(err)}` }
     decodes = false
   }
   // Bytes that do not decode are refused alike on every topic (oversize or malformed): one topic shows the
@@ -122,7 +122,7 @@ export function judgeEverywhere(bytes: Uint8Array): Outcome {
     try {
       verdict = validateEnvelope(bytes, TOPIC_MESSAGES[topic], FUZZ_NOW, FUZZ_LIMITS[topic])
     } catch (err) {
-      return { kind: 'crash', detail: `validateEnvelope on ${topic} threw ${describe(err)}` }
+      return { kind: 'crash', detail: `validateEnvelope on ${topic} threw ${explain(err)}` }
     }
     if (!isWellFormedVerdict(verdict)) {
       return { kind: 'crash', detail: `validateEnvelope on ${topic}: malformed verdict ${safeJson(verdict)}` }
@@ -370,7 +370,7 @@ export function roundTripTarget(source: fc.Arbitrary<SignedMessage>): FuzzTarget
       try {
         decoded = decodeEnvelope(msg.bytes)
       } catch (err) {
-        return { kind: 'mismatch', detail: `a sealed message does not decode: ${describe(err)}` }
+        return { kind: 'mismatch', detail: `a sealed message does not decode: ${explain(err)}` }
       }
       if (!bytesEqual(encodeEnvelope(decoded), msg.bytes))
         return { kind: 'mismatch', detail: 'bytes changed' }
@@ -428,7 +428,7 @@ export function summaryIntakeTarget(
         try {
           verdict = service.intake(bytes)
         } catch (err) {
-          return { kind: 'crash', detail: `summary intake threw ${describe(err)}` }
+          return { kind: 'crash', detail: `summary intake threw ${explain(err)}` }
         }
         if (!isWellFormedVerdict(verdict))
           return { kind: 'crash', detail: `malformed verdict ${safeJson(verdict)}` }
@@ -467,7 +467,7 @@ export function modelUpdateWeightsTarget(): FuzzTarget<{ body: unknown; edits: F
         if (tensors.length !== parsed.data.shapes.length) return { kind: 'mismatch', detail: 'tensor count' }
       } catch (err) {
         // the schema promised consistent shapes, data and scales: any throw is a disagreement between the two
-        return { kind: 'crash', detail: `decodeWeights of a schema-valid update threw ${describe(err)}` }
+        return { kind: 'crash', detail: `decodeWeights of a schema-valid update threw ${explain(err)}` }
       }
       return OK
     },
@@ -550,10 +550,10 @@ function checkFrame<T>(
   } catch (err) {
     if (err instanceof namedError) {
       if (frame.form === 'valid')
-        return { outcome: { kind: 'mismatch', detail: `a valid ${what} was refused: ${describe(err)}` } }
+        return { outcome: { kind: 'mismatch', detail: `a valid ${what} was refused: ${explain(err)}` } }
       return { outcome: OK }
     }
-    return { outcome: { kind: 'crash', detail: `${what} decoder threw ${describe(err)}` } }
+    return { outcome: { kind: 'crash', detail: `${what} decoder threw ${explain(err)}` } }
   }
   if (frame.form === 'valid' && !bytesEqual(encodeValid(decoded as T), bytes)) {
     return { outcome: { kind: 'mismatch', detail: `${what} did not round-trip` } }
@@ -679,7 +679,7 @@ export function modelSyncFrameTarget(): FuzzTarget<{
         decodeWeights({ encoding: 'f32', shapes: model.shapes, data: model.data })
       } catch (err) {
         if (!(err instanceof ShapeMismatchError || err instanceof InvalidEncodingError)) {
-          return { kind: 'crash', detail: `decodeWeights of a fetched model threw ${describe(err)}` }
+          return { kind: 'crash', detail: `decodeWeights of a fetched model threw ${explain(err)}` }
         }
       }
       return OK
@@ -702,7 +702,7 @@ export function noiseFrameLengthTarget(): FuzzTarget<Uint8Array> {
           return { kind: 'mismatch', detail: `frame length of ${hex(bytes)}` }
         }
       } catch (err) {
-        return { kind: 'crash', detail: `frameLength threw ${describe(err)}` }
+        return { kind: 'crash', detail: `frameLength threw ${explain(err)}` }
       }
       return OK
     },
