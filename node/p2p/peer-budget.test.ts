@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import {
   allowanceFor,
+  draw,
   FLOOD_MARGIN,
+  JUDGE_ALLOWANCE_TRUSTED,
+  JUDGE_ALLOWANCE_UNKNOWN,
   PeerBudget,
+  POOL_TRUSTED_THRESHOLD,
+  poolAllowance,
   spend,
+  STRANGER_POOL_MULTIPLE,
+  strangerPool,
   VERIFY_ALLOWANCE_TRUSTED,
   VERIFY_ALLOWANCE_UNKNOWN,
   type Allowance,
@@ -71,8 +78,8 @@ describe('PeerBudget', () => {
     }
     expect(strangerOk).toBe(SMALL.burst)
     expect(friendOk).toBe(100)
-    expect(budget.usage('stranger')).toEqual({ spent: 10, refused: 90, flooded: 80 })
-    expect(budget.usage('nobody')).toEqual({ spent: 0, refused: 0, flooded: 0 })
+    expect(budget.usage('stranger')).toEqual({ spent: 10, refused: 90, flooded: 80, pooled: 0 })
+    expect(budget.usage('nobody')).toEqual({ spent: 0, refused: 0, flooded: 0, pooled: 0 })
   })
 
   it('peek answers like take without charging', () => {
@@ -101,5 +108,133 @@ describe('PeerBudget', () => {
     expect(budget.peers).toBe(3)
     expect(budget.usage('b').spent).toBe(0)
     expect(budget.usage('a').refused).toBe(1)
+  })
+})
+
+describe('draw (the shared pool)', () => {
+  it('grants while tokens last and never goes into debt', () => {
+    let tokens = SMALL.burst
+    let granted = 0
+    for (let i = 0; i < 50; i++) {
+      const step = draw(tokens, 0, SMALL)
+      tokens = step.tokens
+      if (step.granted) granted++
+      expect(tokens).toBeGreaterThanOrEqual(0)
+    }
+    expect(granted).toBe(SMALL.burst)
+    // a refused crowd does not push the pool's recovery back: one second later, its rate is there
+    expect(draw(tokens, 1000, SMALL)).toEqual({ tokens: SMALL.perSecond - 1, granted: true })
+  })
+})
+
+/** A budget where the peers named in `trust` have that trust and every other peer is a stranger (trust 0). */
+function pooledBudget(trust: Record<string, number> = {}, own = JUDGE_ALLOWANCE_UNKNOWN) {
+  const trustOf = (p: string) => trust[p] ?? 0
+  return new PeerBudget(
+    (p) => allowanceFor(trustOf(p), own, JUDGE_ALLOWANCE_TRUSTED),
+    undefined,
+    strangerPool(own, trustOf),
+  )
+}
+
+describe('the shared pool of untrusted peers', () => {
+  const pool = poolAllowance(JUDGE_ALLOWANCE_UNKNOWN)
+
+  it('is a small multiple of one stranger’s allowance', () => {
+    expect(pool).toEqual({
+      perSecond: JUDGE_ALLOWANCE_UNKNOWN.perSecond * STRANGER_POOL_MULTIPLE,
+      burst: JUDGE_ALLOWANCE_UNKNOWN.burst * STRANGER_POOL_MULTIPLE,
+    })
+  })
+
+  it('holds N fresh identities together to the pool, however many they are', () => {
+    for (const n of [1, 10, 50, 200]) {
+      const budget = pooledBudget()
+      const spanMs = 10_000
+      let granted = 0
+      // each identity keeps to its own rate (a message every 1/perSecond s, after spending its burst)
+      const step = 1000 / JUDGE_ALLOWANCE_UNKNOWN.perSecond
+      for (let t = 0; t <= spanMs; t += step) {
+        for (let i = 0; i < n; i++) {
+          const count = t === 0 ? JUDGE_ALLOWANCE_UNKNOWN.burst : 1
+          for (let k = 0; k < count; k++) {
+            const verdict = budget.take(`sybil-${i}`, t)
+            if (verdict === 'ok') granted++
+            // within its own allowance, an identity is never taken for a flooder because of the crowd
+            expect(verdict === 'ok' || verdict === 'pool').toBe(true)
+          }
+        }
+      }
+      const allowed = pool.burst + (pool.perSecond * spanMs) / 1000
+      expect(granted).toBeLessThanOrEqual(allowed)
+      // ...and what they were refused is counted as the pool's
+      expect(budget.pool.granted).toBe(granted)
+      if (n > STRANGER_POOL_MULTIPLE) expect(budget.pool.refused).toBeGreaterThan(0)
+      else expect(budget.pool.refused).toBe(0)
+    }
+  })
+
+  it('holds any pattern of untrusted spending to burst + rate x time (random schedule)', () => {
+    let seed = 42
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
+    const budget = pooledBudget()
+    let t = 0
+    let granted = 0
+    for (let i = 0; i < 20_000; i++) {
+      t += Math.floor(random() * 20)
+      const cost = 1 + Math.floor(random() * 3)
+      if (budget.take(`sybil-${Math.floor(random() * 300)}`, t, cost) === 'ok') granted += cost
+    }
+    expect(granted).toBeLessThanOrEqual(pool.burst + (pool.perSecond * t) / 1000)
+    expect(budget.pool.granted).toBe(granted)
+  })
+
+  it('never refuses a trusted peer, however spent the pool is', () => {
+    const budget = pooledBudget({ friend: POOL_TRUSTED_THRESHOLD, pinned: 1 })
+    for (let i = 0; i < 300; i++) for (let k = 0; k < 20; k++) budget.take(`sybil-${i}`, 0)
+    expect(budget.peek('sybil-new', 0)).toBe('pool')
+    for (let k = 0; k < 500; k++) {
+      expect(budget.take('friend', 0)).toBe('ok')
+      expect(budget.take('pinned', 0)).toBe('ok')
+    }
+    expect(budget.usage('friend').pooled).toBe(0)
+  })
+
+  it('answers pool while a peer is within its own allowance, and over / flood past it', () => {
+    const own: Allowance = { perSecond: 0, burst: 2 }
+    const trustOf = (p: string) => (p === 'trusted' ? 1 : 0)
+    const budget = new PeerBudget(() => own, undefined, {
+      allowance: { perSecond: 0, burst: 1 },
+      member: (p) => trustOf(p) < POOL_TRUSTED_THRESHOLD,
+    })
+    expect(budget.take('a', 0)).toBe('ok') // the pool's only token
+    expect(budget.take('b', 0)).toBe('pool')
+    expect(budget.take('b', 0)).toBe('pool')
+    // b has now sent its own burst: past it the flood rule applies as without a pool
+    expect(budget.take('b', 0)).toBe('over')
+    expect(budget.take('b', 0)).toBe('over')
+    expect(budget.take('b', 0)).toBe('flood')
+    expect(budget.usage('b')).toEqual({ spent: 0, refused: 5, flooded: 1, pooled: 2 })
+    expect(budget.pool).toEqual({ granted: 1, refused: 2 })
+    expect(budget.take('trusted', 0)).toBe('ok')
+  })
+
+  it('counts a peer with garbage trust as a stranger, and one at the threshold as trusted', () => {
+    const trust: Record<string, number> = { nan: Number.NaN, below: POOL_TRUSTED_THRESHOLD - 0.01 }
+    const p = strangerPool(SMALL, (peer) => trust[peer] ?? POOL_TRUSTED_THRESHOLD)
+    expect(p.member('nan')).toBe(true)
+    expect(p.member('below')).toBe(true)
+    expect(p.member('at')).toBe(false)
+  })
+
+  it('is not refilled twice by a clock stepped back', () => {
+    const budget = new PeerBudget(() => ({ perSecond: 100, burst: 100 }), undefined, {
+      allowance: { perSecond: 1, burst: 1 },
+      member: () => true,
+    })
+    expect(budget.take('a', 10_000)).toBe('ok')
+    expect(budget.take('b', 0)).toBe('pool')
+    expect(budget.take('c', 10_500)).toBe('pool')
+    expect(budget.take('d', 11_000)).toBe('ok')
   })
 })
