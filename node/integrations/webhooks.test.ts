@@ -27,7 +27,7 @@ async function receiver(statuses: number[]): Promise<{ server: Server; url: stri
   return { server, url: `http://127.0.0.1:${port}/hook`, got }
 }
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
+async function until(check: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out')
@@ -89,6 +89,37 @@ describe('WebhookService', () => {
     await until(() => service.counts.delivered === 1)
     const log = await service.deliveries()
     expect(log[0]).toMatchObject({ webhookId: hook.id, ok: true, attempts: 2, status: 200 })
+    await service.stop()
+    r.server.close()
+  })
+
+  it('counts a delivery only once its record is in the log', async () => {
+    // whoever sees the count rise (a test, the metrics, an admin polling) must find the delivery it counted
+    const r = await receiver([200, 400])
+    const seen: Promise<{ outcome: string; counts: string; logged: string[] }>[] = []
+    const service = webhookService({ initialBackoffMs: 10 })({
+      store,
+      logger: silentLogger(),
+      source: 'p',
+      onOutcome: (outcome) => {
+        const counts = `${service.counts.delivered}/${service.counts.failed}`
+        seen.push(
+          service
+            .deliveries()
+            .then((log) => ({ outcome, counts, logged: log.map((d) => `${d.ok}:${d.status}`) })),
+        )
+      },
+    })
+    await service.start()
+    await service.add({ url: r.url, events: ['decision.added'] })
+    service.emit('decision.added', { value: '203.0.113.1' })
+    await until(() => seen.length === 1)
+    service.emit('decision.added', { value: '203.0.113.2' })
+    await until(() => seen.length === 2)
+    expect(await Promise.all(seen)).toEqual([
+      { outcome: 'delivered', counts: '1/0', logged: ['true:200'] },
+      { outcome: 'failed', counts: '1/1', logged: ['false:400', 'true:200'] },
+    ])
     await service.stop()
     r.server.close()
   })

@@ -416,10 +416,7 @@ export class WebhookService {
     }
     this.#pending--
     const ok = error === undefined
-    this.#c.onOutcome?.(ok ? 'delivered' : 'failed')
-    if (ok) this.counts.delivered++
-    else {
-      this.counts.failed++
+    if (!ok) {
       q.failedSinceWarn++
       q.lastError = error
       this.#maybeWarn(hook, q)
@@ -436,6 +433,10 @@ export class WebhookService {
       lastAttemptAt: this.#clock(),
       ...(error !== undefined ? { error } : {}),
     })
+    // counted once recorded: whoever sees a count rise finds the delivery it counts in the log
+    if (ok) this.counts.delivered++
+    else this.counts.failed++
+    this.#c.onOutcome?.(ok ? 'delivered' : 'failed')
   }
 
   /** One warning per webhook per interval, with what failed and was dropped since the last one. */
