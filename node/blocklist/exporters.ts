@@ -98,9 +98,7 @@ export function prepareEntries(entries: Iterable<ExportEntry>, options: ExportOp
       invalid++
       continue
     }
-    const remaining = options.now === undefined ? Infinity : entry.expiresAt - options.now
-    const timeout =
-      options.timeouts && remaining < FAR_FUTURE_MS ? Math.max(1, Math.ceil(remaining / 1000)) : undefined
+    const timeout = timeoutOf(entry.expiresAt, options)
     rows.push(timeout === undefined ? { indicator } : { indicator, timeout })
   }
   rows.sort((a, b) => compare(a.indicator, b.indicator))
@@ -122,19 +120,68 @@ export function prepareEntries(entries: Iterable<ExportEntry>, options: ExportOp
   return out
 }
 
-function header(p: PreparedEntries, comment = '#'): string {
-  const n = p.v4.length + p.v6.length
-  const skipped = p.covered > 0 ? `; ${p.covered} inside broader entries left out` : ''
-  return `${comment} shieldwall blocklist: ${n} entries (${p.v4.length} IPv4, ${p.v6.length} IPv6)${skipped}\n`
+/** One element of an export: a canonical value and, with timeouts, its seconds left. */
+export interface ExportRow {
+  value: string
+  family: 4 | 6
+  prefix: number
+  /** seconds left, or undefined for no timeout */
+  timeout?: number
 }
+
+/**
+ * What an exporter writes from: the counts its header states, then the rows of each family, sorted, expired and
+ * covered entries already left out. `rows` is read once per family, as the output is written: a source over the
+ * node's shared snapshot looks entries up then instead of holding them (node/bouncer/export-rows.ts).
+ */
+export interface ExportRows {
+  readonly v4: number
+  readonly v6: number
+  readonly covered: number
+  rows(family: 4 | 6): Iterable<ExportRow>
+}
+
+/** The seconds left that `prepareEntries` gives an entry expiring at `expiresAt`, or undefined for none. */
+export function timeoutOf(expiresAt: number, options: ExportOptions): number | undefined {
+  const remaining = options.now === undefined ? Infinity : expiresAt - options.now
+  return options.timeouts && remaining < FAR_FUTURE_MS ? Math.max(1, Math.ceil(remaining / 1000)) : undefined
+}
+
+function* rowsOf(rows: readonly Row[]): Generator<ExportRow> {
+  for (const { indicator, timeout } of rows) {
+    const { canonical: value, family, prefix } = indicator
+    yield timeout === undefined ? { value, family, prefix } : { value, family, prefix, timeout }
+  }
+}
+
+/** Prepared entries as the exporters read them. */
+export function exportRows(p: PreparedEntries): ExportRows {
+  return {
+    v4: p.v4.length,
+    v6: p.v6.length,
+    covered: p.covered,
+    rows: (family) => rowsOf(family === 4 ? p.v4 : p.v6),
+  }
+}
+
+function header(p: ExportRows, comment = '#'): string {
+  const n = p.v4 + p.v6
+  const skipped = p.covered > 0 ? `; ${p.covered} inside broader entries left out` : ''
+  return `${comment} shieldwall blocklist: ${n} entries (${p.v4} IPv4, ${p.v6} IPv6)${skipped}\n`
+}
+
+/*
+ * Each exporter is a generator of pieces of its file, a line or one element at a time, so that a route can write
+ * a 110,000-entry export as its client reads it (node/bouncer/paced-stream.ts) and never hold the whole file;
+ * the whole-string functions below join the same pieces.
+ */
 
 /**
  * An `nft -f` script that (re)creates table `inet <name>` with interval sets `<name>_v4` and `<name>_v6` and,
  * unless `chains: false`, input and forward chains dropping traffic from them. Declaring then deleting the
  * table first makes the whole file one atomic replacement, whether or not the table existed.
  */
-export function toNftables(entries: Iterable<ExportEntry>, options: ExportOptions = {}): string {
-  const p = prepareEntries(entries, options)
+export function* nftablesChunks(p: ExportRows, options: ExportOptions = {}): Generator<string> {
   const name = nameOf(options)
   const flags = options.timeouts ? 'interval, timeout' : 'interval'
   const lines = [
@@ -164,84 +211,128 @@ export function toNftables(entries: Iterable<ExportEntry>, options: ExportOption
     }
   }
   lines.push('}')
-  for (const [set, rows] of [
-    [`${name}_v4`, p.v4],
-    [`${name}_v6`, p.v6],
+  yield lines.join('\n') + '\n'
+  for (const [set, family] of [
+    [`${name}_v4`, 4],
+    [`${name}_v6`, 6],
   ] as const) {
-    for (let i = 0; i < rows.length; i += NFT_CHUNK) {
-      const elements = rows
-        .slice(i, i + NFT_CHUNK)
-        .map((r) =>
-          r.timeout === undefined ? r.indicator.canonical : `${r.indicator.canonical} timeout ${r.timeout}s`,
-        )
-      lines.push(`add element inet ${name} ${set} { ${elements.join(', ')} }`)
+    // NFT_CHUNK elements per statement, written an element at a time
+    let inStatement = 0
+    for (const r of p.rows(family)) {
+      const element = r.timeout === undefined ? r.value : `${r.value} timeout ${r.timeout}s`
+      yield inStatement === 0 ? `add element inet ${name} ${set} { ${element}` : `, ${element}`
+      if (++inStatement === NFT_CHUNK) {
+        yield ' }\n'
+        inStatement = 0
+      }
     }
+    if (inStatement > 0) yield ' }\n'
   }
-  return lines.join('\n') + '\n'
 }
 
 /** hash:net takes prefixes from /1: a /0 goes in as its two halves. */
-function ipsetValues(indicator: Indicator): string[] {
-  if (indicator.prefix > 0) return [indicator.canonical]
-  return indicator.family === 4 ? ['0.0.0.0/1', '128.0.0.0/1'] : ['::/1', '8000::/1']
+function ipsetValues(row: ExportRow): string[] {
+  if (row.prefix > 0) return [row.value]
+  return row.family === 4 ? ['0.0.0.0/1', '128.0.0.0/1'] : ['::/1', '8000::/1']
 }
 
 /**
  * An `ipset restore` file for hash:net sets `<name>-v4` (family inet) and `<name>-v6` (family inet6). Each set
  * is filled under a temporary name and swapped in, so the live set is never empty or half full.
  */
-export function toIpset(entries: Iterable<ExportEntry>, options: ExportOptions = {}): string {
-  const p = prepareEntries(entries, options)
+export function* ipsetChunks(p: ExportRows, options: ExportOptions = {}): Generator<string> {
   const name = nameOf(options)
-  const lines = [header(p).trimEnd()]
-  for (const [suffix, family, rows] of [
+  yield header(p)
+  for (const [suffix, family, count] of [
     ['v4', 'inet', p.v4],
     ['v6', 'inet6', p.v6],
   ] as const) {
     const set = `${name}-${suffix}`
     const tmp = `${set}-tmp`
     let maxelem = IPSET_MIN_MAXELEM
-    while (maxelem < rows.length * 2) maxelem *= 2
+    while (maxelem < count * 2) maxelem *= 2
     const create = `hash:net family ${family} maxelem ${maxelem}${options.timeouts ? ' timeout 0' : ''}`
-    lines.push(`create ${set} ${create} -exist`, `create ${tmp} ${create} -exist`, `flush ${tmp}`)
-    for (const row of rows) {
+    yield `create ${set} ${create} -exist\ncreate ${tmp} ${create} -exist\nflush ${tmp}\n`
+    for (const row of p.rows(family === 'inet' ? 4 : 6)) {
       const timeout = row.timeout === undefined ? '' : ` timeout ${Math.min(row.timeout, IPSET_MAX_TIMEOUT)}`
-      for (const value of ipsetValues(row.indicator)) lines.push(`add ${tmp} ${value}${timeout} -exist`)
+      for (const value of ipsetValues(row)) yield `add ${tmp} ${value}${timeout} -exist\n`
     }
-    lines.push(`swap ${tmp} ${set}`, `destroy ${tmp}`)
+    yield `swap ${tmp} ${set}\ndestroy ${tmp}\n`
   }
-  return lines.join('\n') + '\n'
 }
 
 /** An nginx include (`include /etc/nginx/shieldwall-deny.conf;` in http, server or location). */
-export function toNginx(entries: Iterable<ExportEntry>, options: ExportOptions = {}): string {
-  const p = prepareEntries(entries, { ...options, timeouts: false })
-  return header(p) + [...p.v4, ...p.v6].map((r) => `deny ${r.indicator.canonical};\n`).join('')
+export function* nginxChunks(p: ExportRows): Generator<string> {
+  yield header(p)
+  for (const family of [4, 6] as const) for (const r of p.rows(family)) yield `deny ${r.value};\n`
 }
 
 /** One address or CIDR per line, nothing else, for scripts. */
-export function toPlain(entries: Iterable<ExportEntry>, options: ExportOptions = {}): string {
-  const p = prepareEntries(entries, { ...options, timeouts: false })
-  return [...p.v4, ...p.v6].map((r) => r.indicator.canonical + '\n').join('')
+export function* plainChunks(p: ExportRows): Generator<string> {
+  for (const family of [4, 6] as const) for (const r of p.rows(family)) yield r.value + '\n'
 }
 
+/** Whether a format writes timeouts at all: nginx and plain lists have none. */
+export function formatTimeouts(format: ExportFormat, options: ExportOptions): ExportOptions {
+  return format === 'nginx' || format === 'plain' ? { ...options, timeouts: false } : options
+}
+
+/** Throws for an unknown format or a bad name: before anything is prepared or written. */
+export function checkExport(format: ExportFormat, options: ExportOptions): void {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new UnknownExportFormatError(
+      `unknown export format ${JSON.stringify(format)}; expected one of ${EXPORT_FORMATS.join(', ')}`,
+    )
+  }
+  if (format === 'nft' || format === 'ipset') nameOf(options)
+}
+
+/** The export as pieces, from rows prepared with `formatTimeouts(format, options)`. */
+export function exportChunks(
+  format: ExportFormat,
+  rows: ExportRows,
+  options: ExportOptions = {},
+): Generator<string> {
+  checkExport(format, options)
+  return format === 'nft'
+    ? nftablesChunks(rows, options)
+    : format === 'ipset'
+      ? ipsetChunks(rows, options)
+      : format === 'nginx'
+        ? nginxChunks(rows)
+        : plainChunks(rows)
+}
+
+function exportWhole(format: ExportFormat, entries: Iterable<ExportEntry>, options: ExportOptions): string {
+  checkExport(format, options)
+  const prepared = formatTimeouts(format, options)
+  let text = ''
+  for (const chunk of exportChunks(format, exportRows(prepareEntries(entries, prepared)), prepared))
+    text += chunk
+  return text
+}
+
+export function toNftables(entries: Iterable<ExportEntry>, options: ExportOptions = {}): string {
+  return exportWhole('nft', entries, options)
+}
+
+export function toIpset(entries: Iterable<ExportEntry>, options: ExportOptions = {}): string {
+  return exportWhole('ipset', entries, options)
+}
+
+export function toNginx(entries: Iterable<ExportEntry>, options: ExportOptions = {}): string {
+  return exportWhole('nginx', entries, options)
+}
+
+export function toPlain(entries: Iterable<ExportEntry>, options: ExportOptions = {}): string {
+  return exportWhole('plain', entries, options)
+}
+
+/** The whole export as one string, for files (`shieldwall export`) and tests; the API writes `exportChunks`. */
 export function exportBlocklist(
   format: ExportFormat,
   entries: Iterable<ExportEntry>,
   options: ExportOptions = {},
 ): string {
-  switch (format) {
-    case 'nft':
-      return toNftables(entries, options)
-    case 'ipset':
-      return toIpset(entries, options)
-    case 'nginx':
-      return toNginx(entries, options)
-    case 'plain':
-      return toPlain(entries, options)
-    default:
-      throw new UnknownExportFormatError(
-        `unknown export format ${JSON.stringify(format)}; expected one of ${EXPORT_FORMATS.join(', ')}`,
-      )
-  }
+  return exportWhole(format, entries, options)
 }

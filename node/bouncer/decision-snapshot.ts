@@ -228,6 +228,16 @@ export class SnapshotRead {
     this.head = head
   }
 
+  /** The shared snapshot this read starts from (the exports sort it once for all their readers). */
+  get snapshot(): DecisionSnapshot {
+    return this.#snapshot
+  }
+
+  /** The entries active at `now` that were added after the snapshot (the tail of `entries(now)`). */
+  added(now: number): Generator<BlockEntry> {
+    return this.#lagEntries(now)
+  }
+
   /** At most this many entries and endings; small reads are answered in one piece. */
   get bound(): number {
     return this.#snapshot.values.length + this.#snapshot.ended.length + this.#lag.length

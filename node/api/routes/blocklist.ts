@@ -5,11 +5,26 @@ import { parseIp } from '../../../protocol/indicator-ip.ts'
 import { SCENARIO_PATTERN } from '../../../protocol/messages/alert.ts'
 import type { BlockEntry } from '../../blocklist/block-entry.ts'
 import { NEVER } from '../../blocklist/blocklist.ts'
-import { EXPORT_FORMATS, EXPORT_NAME_RULE, exportBlocklist, isExportName } from '../../blocklist/exporters.ts'
+import {
+  checkExport,
+  EXPORT_FORMATS,
+  EXPORT_NAME_RULE,
+  exportChunks,
+  exportRows,
+  formatTimeouts,
+  isExportName,
+  prepareEntries,
+  type ExportFormat,
+  type ExportRows,
+} from '../../blocklist/exporters.ts'
+import { snapshotExportRows } from '../../bouncer/export-rows.ts'
+import { pacedStream, type StreamSource } from '../../bouncer/paced-stream.ts'
+import { isRefusal } from '../../bouncer/stream-gate.ts'
 import type { ShieldwallNode } from '../../shieldwall-node.ts'
 import { apiError } from '../errors.ts'
 import { doc } from '../openapi/route-doc.ts'
 import { jsonBody, queryParams } from '../validate.ts'
+import { outgoingOf, refusalMessage, STREAM_RETRY_AFTER_SECONDS } from './decision-stream.ts'
 
 const cidr = z.string().transform((text, ctx) => {
   try {
@@ -67,6 +82,53 @@ const ListQuery = z.strictObject({
   name: z.string().refine(isExportName, EXPORT_NAME_RULE).optional(),
 })
 
+const EXPORT_HEADERS = {
+  'content-type': 'text/plain; charset=utf-8',
+  // so @hono/node-server sends the headers at once instead of reading ahead to size the body
+  'transfer-encoding': 'chunked',
+}
+
+/**
+ * An export written as its client reads it: counted first (its header states the counts), then its pieces
+ * joined up to the paced stream's budget. Only the pieces being written are held, never the whole file.
+ */
+class ExportSource implements StreamSource {
+  readonly #format: ExportFormat
+  readonly #options: Parameters<typeof exportChunks>[2]
+  readonly #rows: (aborted: () => boolean) => Promise<ExportRows | undefined>
+  #chunks: Iterator<string> | undefined
+  #closed = false
+
+  constructor(
+    format: ExportFormat,
+    options: Parameters<typeof exportChunks>[2],
+    rows: (aborted: () => boolean) => Promise<ExportRows | undefined>,
+  ) {
+    this.#format = format
+    this.#options = options
+    this.#rows = rows
+  }
+
+  async next(budget: number): Promise<string | undefined> {
+    if (this.#chunks === undefined) {
+      const rows = await this.#rows(() => this.#closed)
+      if (rows === undefined || this.#closed) return undefined
+      this.#chunks = exportChunks(this.#format, rows, this.#options)
+    }
+    let out = ''
+    while (out.length < budget) {
+      const step = this.#chunks.next()
+      if (step.done === true) return out.length > 0 ? out : undefined
+      out += step.value
+    }
+    return out
+  }
+
+  close(): void {
+    this.#closed = true
+  }
+}
+
 /** An expiry as the API shows it: ISO time, or null for a block that never expires. */
 export function expiryView(expiresAt: number): string | null {
   return expiresAt >= NEVER ? null : new Date(expiresAt).toISOString()
@@ -90,16 +152,43 @@ export function blocklistRoutes(node: ShieldwallNode): Hono {
         const { format, ip, origin, limit, timeouts, name } = c.req.valid('query')
         const bl = node.blocklist
         if (format !== 'json') {
-          let entries = ip !== undefined ? bl.lookup(ip) : [...bl.entries()]
-          if (origin !== undefined) entries = entries.filter((e) => e.origin === origin)
-          const options = {
-            now: Date.now(),
+          const options = formatTimeouts(format, {
+            now: node.bouncers.streams.now(),
             timeouts: timeouts === '1' || timeouts === 'true',
             ...(name !== undefined ? { name } : {}),
-          }
-          return c.body(exportBlocklist(format, entries, options), 200, {
-            'content-type': 'text/plain; charset=utf-8',
           })
+          checkExport(format, options)
+          if (c.req.method === 'HEAD') return c.body(null, 200, EXPORT_HEADERS)
+          const gate = node.bouncers.streams
+          const token = (c.get as (key: string) => unknown)('tokenName')
+          const lease = gate.acquire(typeof token === 'string' ? token : 'anonymous', 'export')
+          if (isRefusal(lease)) {
+            const err = apiError(429, refusalMessage(lease))
+            err.res?.headers.set('retry-after', String(STREAM_RETRY_AFTER_SECONDS))
+            throw err
+          }
+          let rows: (aborted: () => boolean) => Promise<ExportRows | undefined>
+          if (ip !== undefined) {
+            // the few entries covering one address
+            const found = bl.lookup(ip).filter((e) => origin === undefined || e.origin === origin)
+            const prepared = exportRows(prepareEntries(found, options))
+            rows = async () => prepared
+          } else {
+            const read = node.bouncers.feed.snapshots.read()
+            rows = (aborted) =>
+              snapshotExportRows(
+                read,
+                node.bouncers.blocklist,
+                { ...options, ...(origin !== undefined ? { origin } : {}) },
+                aborted,
+              )
+          }
+          const outgoing = outgoingOf(c)
+          const body = pacedStream(new ExportSource(format, options, rows), lease, {
+            bufferBytes: gate.limits.bufferBytes,
+            ...(outgoing !== undefined ? { outgoing } : {}),
+          })
+          return c.body(body, 200, EXPORT_HEADERS)
         }
         let total: number
         let page: BlockEntry[]
