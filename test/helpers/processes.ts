@@ -30,7 +30,8 @@ export async function startProcess(
   child.stderr?.on('data', (d) => (err += d))
   const lines = createInterface({ input: child.stdout! })
   const ready = await new Promise<RunningProcess['ready']>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 20 s; stderr:\n${err}`)), 20_000)
+    // only ends a broken start; a busy machine may take long to load and start a node
+    const timer = setTimeout(() => reject(new Error(`no ready line within 60 s; stderr:\n${err}`)), 60_000)
     lines.on('line', (line) => {
       try {
         const msg = JSON.parse(line)
