@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { openStore, type Store } from '../store/open-store.ts'
 import { tempDir } from '../../test/helpers/test-node.ts'
 import { BouncerKeys, LAST_PULL_PERSIST_MS } from './bouncer-keys.ts'
@@ -77,17 +77,18 @@ describe('BouncerKeys', () => {
     now += 1000
     keys.touch('p')
     expect(keys.get('p')?.lastPull).toBe(now)
-    await new Promise((r) => setTimeout(r, 20))
     const reread = async () => {
       const k = new BouncerKeys(store)
       await k.open()
       return k.get('p')?.lastPull
     }
-    expect(await reread()).toBe(now - 1000)
+    // touch writes in the background: wait for the write (late on a busy machine), not for a fixed time
+    const stored = (want: number) =>
+      vi.waitFor(async () => expect(await reread()).toBe(want), { timeout: 30_000, interval: 5 })
+    await stored(now - 1000)
     now += LAST_PULL_PERSIST_MS
     keys.touch('p')
-    await new Promise((r) => setTimeout(r, 20))
-    expect(await reread()).toBe(now)
+    await stored(now)
     now += 5
     keys.touch('p')
     await keys.flush()
