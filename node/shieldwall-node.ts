@@ -283,6 +283,7 @@ export class ShieldwallNode {
       logger: this.log,
       clock: this.#clock,
       trustOf: (peer) => book.trust(peer),
+      trustedThreshold: config.blocklist.trustedThreshold,
       hangUp: (peer) => this.host.hangUp(peer),
     })
     await this.#startSync(store, sequence)
@@ -480,6 +481,7 @@ export class ShieldwallNode {
       logger: this.log,
       clock: this.#clock,
       trustOf: (peer) => this.reputation.trust(peer),
+      trustedThreshold: config.blocklist.trustedThreshold,
       hangUp: (peer) => host.hangUp(peer),
     })
     const watermark = new SyncWatermark(store)

@@ -23,6 +23,7 @@ import {
   JUDGE_ALLOWANCE_TRUSTED,
   JUDGE_ALLOWANCE_UNKNOWN,
   PeerBudget,
+  strangerPool,
   SYNC_ALLOWANCE_TRUSTED,
   SYNC_ALLOWANCE_UNKNOWN,
   VERIFY_ALLOWANCE_TRUSTED,
@@ -60,6 +61,11 @@ export interface AlertServiceComponents {
    */
   trustOf?: (peerId: string) => number
   /**
+   * Peers trusted less than this (blocklist.trustedThreshold) together draw on one shared pool for judging and
+   * verifying, besides their own budgets: fresh identities are free, so theirs must not add up (issue 15).
+   */
+  trustedThreshold?: number
+  /**
    * Closes our connections to a peer (libp2p's `hangUp`). Called on a peer that floods: gossipsub stops judging
    * a graylisted peer's messages but still reads and decodes every RPC it sends, which a connection closed
    * spares us. Its score outlives the connection, so it comes back graylisted.
@@ -74,6 +80,11 @@ export interface AlertCounts {
   accepted: number
   /** signature verifications done on received alerts, whatever their outcome */
   verified: number
+  /**
+   * Messages dropped (`over_budget`, ignored) only because the pool shared by all untrusted peers was spent:
+   * before judging, and before verifying.
+   */
+  pooled: { judged: number; verified: number }
   rejected: Partial<Record<ValidationReason, number>>
   ignored: Partial<Record<ValidationReason, number>>
 }
@@ -149,6 +160,7 @@ export class AlertService {
     held: 0,
     accepted: 0,
     verified: 0,
+    pooled: { judged: 0, verified: 0 },
     rejected: {},
     ignored: {},
   }
@@ -160,11 +172,16 @@ export class AlertService {
     this.#limiter = new SenderRateLimiter(init.maxPerSenderPerMinute)
     this.#relayed = new SenderRateLimiter(FLOOD_SENDER_MARGIN * init.maxPerSenderPerMinute)
     const trustOf = components.trustOf ?? NO_TRUST
-    this.#judgeBudget = new PeerBudget((peer) =>
-      allowanceFor(trustOf(peer), JUDGE_ALLOWANCE_UNKNOWN, JUDGE_ALLOWANCE_TRUSTED),
+    const threshold = components.trustedThreshold
+    this.#judgeBudget = new PeerBudget(
+      (peer) => allowanceFor(trustOf(peer), JUDGE_ALLOWANCE_UNKNOWN, JUDGE_ALLOWANCE_TRUSTED),
+      undefined,
+      strangerPool(JUDGE_ALLOWANCE_UNKNOWN, trustOf, threshold),
     )
-    this.#verifyBudget = new PeerBudget((peer) =>
-      allowanceFor(trustOf(peer), VERIFY_ALLOWANCE_UNKNOWN, VERIFY_ALLOWANCE_TRUSTED),
+    this.#verifyBudget = new PeerBudget(
+      (peer) => allowanceFor(trustOf(peer), VERIFY_ALLOWANCE_UNKNOWN, VERIFY_ALLOWANCE_TRUSTED),
+      undefined,
+      strangerPool(VERIFY_ALLOWANCE_UNKNOWN, trustOf, threshold),
     )
     this.#syncBudget = new PeerBudget((peer) =>
       allowanceFor(trustOf(peer), SYNC_ALLOWANCE_UNKNOWN, SYNC_ALLOWANCE_TRUSTED),
@@ -338,6 +355,11 @@ export class AlertService {
       const judged = this.#judgeBudget.take(peer, now)
       if (judged === 'flood') return refuse('flood', 'far more messages than this peer is allowed')
       if (judged === 'over') return refuse('over_budget', 'more messages than this peer is allowed now')
+      if (judged === 'pool') {
+        // the crowd of untrusted peers spent the pool, not this peer alone: dropped, not held against it
+        this.counts.pooled.judged++
+        return refuse('over_budget', 'untrusted peers together have sent all they are allowed for now')
+      }
     }
     const limits = {
       maxBytes: this.#init.maxMessageBytes,
@@ -394,9 +416,12 @@ export class AlertService {
       // Past this budget the message is only dropped, never held against the peer: what a relay hands us to
       // verify is what it accepted itself, so an honest one can be over it in a busy minute. Floods are told by
       // the judging budget (ten times larger) and by the per-sender margin.
-      if (this.#verifyBudget.take(peer, now) !== 'ok') {
-        return refuse('over_budget', 'more signatures than this peer is allowed now')
+      const verifying = this.#verifyBudget.take(peer, now)
+      if (verifying === 'pool') {
+        this.counts.pooled.verified++
+        return refuse('over_budget', 'untrusted peers together have had all the signatures allowed for now')
       }
+      if (verifying !== 'ok') return refuse('over_budget', 'more signatures than this peer is allowed now')
     }
     this.counts.verified++
     const verdict = checkSignature(checked)

@@ -19,6 +19,8 @@ export interface MetricsSources {
     accepted: number
     rejected: Partial<Record<string, number>>
     ignored: Partial<Record<string, number>>
+    /** of the ignored, those dropped only because the pool shared by all untrusted peers was spent */
+    pooled?: { judged: number; verified: number }
   }
   peers?: () => number
   gossipScores?: () => number[]
@@ -125,6 +127,19 @@ export class NodeMetrics {
         for (const [reason, n] of Object.entries(c.rejected))
           this.inc({ outcome: 'rejected', reason }, n ?? 0)
         for (const [reason, n] of Object.entries(c.ignored)) this.inc({ outcome: 'ignored', reason }, n ?? 0)
+      },
+    })
+    new Counter({
+      name: 'shieldwall_alerts_untrusted_pool_refusals_total',
+      help: 'Received alerts dropped because all untrusted peers together had spent their shared pool, per budget (judge, verify)',
+      labelNames: ['budget'],
+      registers,
+      collect() {
+        this.reset()
+        const pooled = attempt(sources().alertCounts)?.pooled
+        if (pooled === undefined) return
+        this.inc({ budget: 'judge' }, pooled.judged)
+        this.inc({ budget: 'verify' }, pooled.verified)
       },
     })
     new Gauge({

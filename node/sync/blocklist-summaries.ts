@@ -26,7 +26,7 @@ import {
 import { CpuSlices, SlicesFullError } from '../alerts/cpu-slices.ts'
 import { SenderRateLimiter } from '../alerts/sender-rate-limiter.ts'
 import { FloodHangUp } from '../p2p/flood-hang-up.ts'
-import { allowanceFor, PeerBudget, type Allowance, type PeerUsage } from '../p2p/peer-budget.ts'
+import { allowanceFor, PeerBudget, strangerPool, type Allowance, type PeerUsage } from '../p2p/peer-budget.ts'
 import type { Logger } from '../logging/logger.ts'
 
 export interface BlocklistSummaryInit {
@@ -75,6 +75,8 @@ export interface BlocklistSummaryComponents {
   clock?: () => number
   /** this node's trust in a peer id, in [0, 1]: it scales what a forwarding peer may make us judge and verify */
   trustOf?: (peerId: string) => number
+  /** peers trusted less than this together draw on one shared pool, besides their own budgets (issue 15) */
+  trustedThreshold?: number
   /** closes our connections to a peer (libp2p's `hangUp`), for one that floods once it is graylisted */
   hangUp?: (peer: PeerId) => Promise<void>
 }
@@ -84,6 +86,8 @@ export interface SummaryCounts {
   /** intervals that sent nothing because the summary had not changed (see `refreshMs`) */
   unchanged: number
   accepted: number
+  /** summaries dropped (`over_budget`) only because the pool shared by all untrusted peers was spent */
+  pooled: { judged: number; verified: number }
   rejected: Partial<Record<ValidationReason, number>>
   ignored: Partial<Record<ValidationReason, number>>
 }
@@ -213,7 +217,14 @@ export class BlocklistSummaryService {
    * open is not among them and stays), when it unsubscribes, or after `refreshMs`, when the refresh covers it.
    */
   readonly #waiting = new Map<string, number>()
-  readonly counts: SummaryCounts = { published: 0, unchanged: 0, accepted: 0, rejected: {}, ignored: {} }
+  readonly counts: SummaryCounts = {
+    published: 0,
+    unchanged: 0,
+    accepted: 0,
+    pooled: { judged: 0, verified: 0 },
+    rejected: {},
+    ignored: {},
+  }
 
   constructor(init: BlocklistSummaryInit, components: BlocklistSummaryComponents) {
     this.#init = init
@@ -223,11 +234,17 @@ export class BlocklistSummaryService {
     this.#limiter = new SenderRateLimiter(init.maxPerSenderPerMinute)
     this.#relayed = new SenderRateLimiter(SUMMARY_FLOOD_SENDER_MARGIN * init.maxPerSenderPerMinute)
     const trustOf = components.trustOf ?? (() => 0)
-    this.#judgeBudget = new PeerBudget((peer) =>
-      allowanceFor(trustOf(peer), SUMMARY_JUDGE_ALLOWANCE_UNKNOWN, SUMMARY_JUDGE_ALLOWANCE_TRUSTED),
+    const threshold = components.trustedThreshold
+    this.#judgeBudget = new PeerBudget(
+      (peer) => allowanceFor(trustOf(peer), SUMMARY_JUDGE_ALLOWANCE_UNKNOWN, SUMMARY_JUDGE_ALLOWANCE_TRUSTED),
+      undefined,
+      strangerPool(SUMMARY_JUDGE_ALLOWANCE_UNKNOWN, trustOf, threshold),
     )
-    this.#verifyBudget = new PeerBudget((peer) =>
-      allowanceFor(trustOf(peer), SUMMARY_VERIFY_ALLOWANCE_UNKNOWN, SUMMARY_VERIFY_ALLOWANCE_TRUSTED),
+    this.#verifyBudget = new PeerBudget(
+      (peer) =>
+        allowanceFor(trustOf(peer), SUMMARY_VERIFY_ALLOWANCE_UNKNOWN, SUMMARY_VERIFY_ALLOWANCE_TRUSTED),
+      undefined,
+      strangerPool(SUMMARY_VERIFY_ALLOWANCE_UNKNOWN, trustOf, threshold),
     )
     this.#floodHangUp = new FloodHangUp(components.pubsub, components.hangUp, this.#log, this.#clock)
     this.#source = components.source ?? (() => [])
@@ -379,9 +396,9 @@ export class BlocklistSummaryService {
   }
 
   #judge(bytes: Uint8Array, peer: string | undefined, now: number): Validation<BlocklistSummaryBody> {
-    if (peer !== undefined && this.#judgeBudget.take(peer, now) !== 'ok') {
-      return refuse('over_budget', 'more summaries than this peer is allowed now')
-    }
+    const judged = peer === undefined ? 'ok' : this.#judgeBudget.take(peer, now)
+    if (judged === 'pool') return this.#pooled('judged')
+    if (judged !== 'ok') return refuse('over_budget', 'more summaries than this peer is allowed now')
     const limits = {
       maxBytes: this.#init.maxMessageBytes,
       maxClockSkewMs: this.#init.maxClockSkewMs,
@@ -408,7 +425,9 @@ export class BlocklistSummaryService {
     if (fresh.action !== 'accept') return fresh
     const checked = checkBody<BlocklistSummaryBody>(header, limits)
     if (!isUnverified(checked)) return checked
-    if (peer !== undefined && this.#verifyBudget.take(peer, now) !== 'ok') {
+    const verifying = peer === undefined ? 'ok' : this.#verifyBudget.take(peer, now)
+    if (verifying === 'pool') return this.#pooled('verified')
+    if (verifying !== 'ok') {
       return refuse('over_budget', 'more summary signatures than this peer is allowed now')
     }
     const verdict = checkSignature(checked)
@@ -418,6 +437,12 @@ export class BlocklistSummaryService {
     this.counts.accepted++
     if (sender !== this.#publicKeyHex) this.#emit(verdict.envelope)
     return verdict
+  }
+
+  /** The crowd of untrusted peers spent the shared pool, not this peer alone: dropped, not held against it. */
+  #pooled(budget: 'judged' | 'verified'): Validation<never> {
+    this.counts.pooled[budget]++
+    return refuse('over_budget', 'untrusted peers together have sent all the summaries allowed for now')
   }
 
   #remember(sender: string, seq: number): void {
