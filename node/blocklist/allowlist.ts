@@ -3,7 +3,7 @@ import { CidrTrie } from './cidr-trie.ts'
 import { stripUndefined } from '../service-init.ts'
 
 /** Why a range is on the allowlist; shown to admins when a block is refused. */
-export type AllowSource = 'loopback' | 'private' | 'self' | 'config'
+export type AllowSource = 'loopback' | 'private' | 'self' | 'config' | 'special'
 
 export interface AllowEntry {
   cidr: string
@@ -31,6 +31,82 @@ export const PRIVATE_RANGES: readonly (readonly [string, string])[] = [
   ['fc00::/7', 'IPv6 unique local'],
   ['fe80::/10', 'IPv6 link-local'],
 ]
+
+/**
+ * Special-use ranges no host on the internet can be attacked from: multicast, reserved, "this network" and the
+ * unspecified address. Not on the allowlist (nobody blocks them by mistake), but never shared either. The
+ * documentation ranges (RFC 5737, RFC 3849) are left out on purpose: tests and the simulator use them as
+ * public attacker addresses, and no real traffic comes from them.
+ */
+export const SPECIAL_USE_RANGES: readonly (readonly [string, string])[] = [
+  ['0.0.0.0/8', 'RFC 1122 "this network"'],
+  ['224.0.0.0/4', 'IPv4 multicast'],
+  ['240.0.0.0/4', 'RFC 1112 reserved and broadcast'],
+  ['::/128', 'IPv6 unspecified'],
+  ['ff00::/8', 'IPv6 multicast'],
+]
+
+/**
+ * The broadest ranges a blocklist weighs as evidence (the blocklist's `minEvidencePrefix` default), and so the
+ * broadest a node shares: a claim that a /8 attacked says more about the claimant than about the /8.
+ */
+export const MIN_EVIDENCE_PREFIX: Readonly<{ 4: number; 6: number }> = { 4: 16, 6: 32 }
+
+/** Why an indicator must never leave this node, with the entry or range that says so (for messages). */
+export interface Unshareable {
+  /** `non-routable`: loopback, private or special-use; `too-broad`: shorter prefix than MIN_EVIDENCE_PREFIX */
+  reason: 'non-routable' | 'too-broad' | 'allowlisted'
+  entry: AllowEntry
+}
+
+function rangeTrie(
+  lists: readonly (readonly [readonly (readonly [string, string])[], AllowSource])[],
+): CidrTrie<AllowEntry> {
+  const trie = new CidrTrie<AllowEntry>()
+  for (const [list, source] of lists) {
+    for (const [cidr, note] of list) {
+      const range = parseIndicator(cidr)
+      trie.set(range, { cidr: range.canonical, source, note })
+    }
+  }
+  return trie
+}
+
+const NON_ROUTABLE = rangeTrie([
+  [LOOPBACK_RANGES, 'loopback'],
+  [PRIVATE_RANGES, 'private'],
+  [SPECIAL_USE_RANGES, 'special'],
+])
+
+function indicatorOf(value: string | Indicator): Indicator | undefined {
+  if (typeof value !== 'string') return value
+  try {
+    return parseIndicator(value)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Whether an indicator says nothing about anyone else's network: it overlaps loopback, a private or special-use
+ * range, or is broader than any blocklist weighs. The one predicate for both sides: a node never publishes such
+ * an indicator, and a receiver ignores one at no cost to the sender. Whatever this node's own allowlist says
+ * (`blocklist.allowPrivateRanges: false` lets a node block its LAN, not tell the world about it). Text that is
+ * not an indicator is not non-routable (the schema refuses it elsewhere).
+ */
+export function nonRoutable(
+  value: string | Indicator,
+  minPrefix: Readonly<{ 4: number; 6: number }> = MIN_EVIDENCE_PREFIX,
+): Unshareable | undefined {
+  const indicator = indicatorOf(value)
+  if (indicator === undefined) return undefined
+  if (indicator.prefix < minPrefix[indicator.family]) {
+    const note = `broader than /${minPrefix[indicator.family]}`
+    return { reason: 'too-broad', entry: { cidr: indicator.canonical, source: 'special', note } }
+  }
+  const [entry] = NON_ROUTABLE.overlapping(indicator)
+  return entry === undefined ? undefined : { reason: 'non-routable', entry }
+}
 
 export interface AllowlistInit {
   /** allow 127.0.0.0/8 and ::1 (default true) */
@@ -105,6 +181,24 @@ export class Allowlist {
    */
   overlaps(cidr: string | Indicator): AllowEntry[] {
     return this.#trie.overlapping(typeof cidr === 'string' ? parseIndicator(cidr) : cidr)
+  }
+
+  /**
+   * Why this node must never publish an alert, sighting or summary entry about the indicator, or undefined
+   * when it may. Everything it would never block itself stays here: a non-routable indicator (see
+   * `nonRoutable`) and anything overlapping this allowlist, whose entries (configured, added through the API,
+   * this node's own addresses) would leak with the report. Text that is not an indicator gives undefined.
+   */
+  unshareable(
+    value: string | Indicator,
+    minPrefix: Readonly<{ 4: number; 6: number }> = MIN_EVIDENCE_PREFIX,
+  ): Unshareable | undefined {
+    const indicator = indicatorOf(value)
+    if (indicator === undefined) return undefined
+    const special = nonRoutable(indicator, minPrefix)
+    if (special !== undefined) return special
+    const [entry] = this.#trie.overlapping(indicator)
+    return entry === undefined ? undefined : { reason: 'allowlisted', entry }
   }
 
   entries(): AllowEntry[] {

@@ -3,7 +3,7 @@ import type { Decision } from '../detect/ensemble.ts'
 import { banDuration, DEFAULT_BAN_GROWTH, type BanGrowth } from '../detect/ban-duration.ts'
 import type { Logger } from '../logging/logger.ts'
 import type { Store } from '../store/open-store.ts'
-import { Allowlist, type AllowEntry, type AllowlistInit } from './allowlist.ts'
+import { Allowlist, MIN_EVIDENCE_PREFIX, type AllowEntry, type AllowlistInit } from './allowlist.ts'
 import { stripUndefined } from '../service-init.ts'
 import type { BlockChange, BlockEntry, BlocklistView, BlockOrigin } from './block-entry.ts'
 import { CidrTrie } from './cidr-trie.ts'
@@ -50,7 +50,7 @@ export const BLOCKLIST_DEFAULTS: BlocklistInit = {
   growth: DEFAULT_BAN_GROWTH,
   sweepMs: DEFAULT_SWEEP_MS,
   offenceMemoryMs: DEFAULT_OFFENCE_MEMORY_MS,
-  minEvidencePrefix: { 4: 16, 6: 32 },
+  minEvidencePrefix: { ...MIN_EVIDENCE_PREFIX },
   maxEvidenceIndicators: 100_000,
   maxReportsPerIndicator: 32,
   maxLocalPerIndicator: 8,

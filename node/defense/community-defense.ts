@@ -1,5 +1,6 @@
 import type { StoredAlert } from '../alerts/alert-store.ts'
 import type { AlertService } from '../alerts/alert-service.ts'
+import { nonRoutable, type Unshareable } from '../blocklist/allowlist.ts'
 import type { Blocklist } from '../blocklist/blocklist.ts'
 import type { StoredDecision } from '../decisions/decision-store.ts'
 import type { DetectionService } from '../detect/detection-service.ts'
@@ -38,16 +39,31 @@ const DEFAULTS: CommunityDefenseInit = { summaryWeight: 0.5, maxSummaryEntries: 
 export interface DefenseCounts {
   localDecisions: number
   peerAlerts: number
+  /** peers' alerts and summary entries about public addresses only this node allowlists */
   allowlistedReports: number
+  /** peers' alerts and summary entries about non-routable or too-broad indicators: ignored at no cost */
+  nonRoutableReports: number
   summaryEntries: number
+  /** entries left out of this node's own summaries because they must never leave it */
+  unsharedSummaryEntries: number
   errors: number
 }
+
+/** What this node made of a peer's alert (the gossip verdict came before: this is the defense's own). */
+export type PeerAlertOutcome =
+  | { action: 'accept' }
+  /**
+   * `non-routable`/`too-broad`: about nobody's network but the sender's, no trust cost; `allowlisted`: a public
+   * address only this node allowlists, the light `reported-allowlisted-address` evidence
+   */
+  | { action: 'ignore'; reason: Unshareable['reason'] }
 
 /**
  * The path from evidence to a block on this node: our own decisions block at once and corroborate the peers
  * who warned us; peers' alerts (live, caught up, or restated in summaries) are weighed by how far we trust
- * each reporter; a report on an allowlisted address costs its reporter trust and blocks nothing; a change in a
- * reporter's trust re-weighs everything it said.
+ * each reporter; a report on a non-routable address is ignored at no cost, one on an address only we allowlist
+ * blocks nothing and costs its reporter a little weight here; a change in a reporter's trust re-weighs
+ * everything it said.
  */
 export class CommunityDefense {
   readonly #init: CommunityDefenseInit
@@ -58,7 +74,9 @@ export class CommunityDefense {
     localDecisions: 0,
     peerAlerts: 0,
     allowlistedReports: 0,
+    nonRoutableReports: 0,
     summaryEntries: 0,
+    unsharedSummaryEntries: 0,
     errors: 0,
   }
 
@@ -103,17 +121,29 @@ export class CommunityDefense {
     await this.#c.blocklist.applyLocal(decision)
   }
 
-  async onPeerAlert(alert: StoredAlert): Promise<void> {
+  async onPeerAlert(alert: StoredAlert): Promise<PeerAlertOutcome> {
     const reporter = this.#c.peerIdOfSender(alert.sender)
+    const special = nonRoutable(alert.indicator)
+    if (special !== undefined) {
+      // A private or special-use address (or a /0) says something about the sender's own network, nothing about
+      // ours: a node behind Docker NAT honestly sees every client as 172.17.0.1. No evidence either way.
+      this.counts.nonRoutableReports++
+      this.#log.debug(
+        { reporter, indicator: alert.indicator, alert: alert.id, reason: special.reason },
+        'peer alert about a non-routable indicator ignored',
+      )
+      return { action: 'ignore', reason: special.reason }
+    }
     if (this.#isAllowlisted(alert.indicator)) {
-      // An attack claim about an address we know is ours, loopback or private is false by construction.
+      // A public address only we allowlist: never blocked here, and the reporter could not know (the light,
+      // soft evidence of node/reputation/evidence.ts).
       this.counts.allowlistedReports++
       this.#c.tracker.onAllowlistedReport(reporter, { alertId: alert.id, indicator: alert.indicator })
       this.#log.info(
         { reporter, indicator: alert.indicator, alert: alert.id },
         'peer reported an allowlisted address',
       )
-      return
+      return { action: 'ignore', reason: 'allowlisted' }
     }
     this.counts.peerAlerts++
     this.#c.tracker.onPeerAlert({
@@ -131,13 +161,19 @@ export class CommunityDefense {
       severity: alert.severity,
       at: Math.min(alert.lastSeen, alert.receivedAt),
     })
+    return { action: 'accept' }
   }
 
   async onSummary(reporter: string, body: BlocklistSummaryBody): Promise<void> {
     for (const entry of body.entries) {
+      if (nonRoutable(entry.value) !== undefined) {
+        this.counts.nonRoutableReports++
+        continue
+      }
       if (this.#isAllowlisted(entry.value)) {
+        // Not charged: a summary restates the sender's list every period, so charging each entry would charge
+        // one honest mistake (already charged once with its alert) again and again.
         this.counts.allowlistedReports++
-        this.#c.tracker.onAllowlistedReport(reporter, { indicator: entry.value })
         continue
       }
       // One voice per reporter per indicator: a summary never adds to that reporter's own alert, it only
@@ -182,9 +218,16 @@ export class CommunityDefense {
   }
 
   *#summarySource() {
+    const { allowlist } = this.#c.blocklist
     const entries = [...this.#c.blocklist.entries()]
       // manual entries are the admin's call about their own service; what we share is evidence
       .filter((e) => e.origin !== 'manual' && (this.#init.shareLocal || e.origin !== 'local'))
+      // a local block of a private address (allowPrivateRanges off) is ours to enforce, never to share
+      .filter((e) => {
+        if (allowlist.unshareable(e.value) === undefined) return true
+        this.counts.unsharedSummaryEntries++
+        return false
+      })
       .sort((a, b) => b.score - a.score)
       .slice(0, this.#init.maxSummaryEntries)
     for (const e of entries)

@@ -13,6 +13,7 @@ import type { DetectionEngine } from './detection-engine.ts'
 import type { Finding } from './detector.ts'
 import type { Decision } from './ensemble.ts'
 import { ALL_SCENARIOS } from './scenarios/scenario-detector.ts'
+import { nonRoutable, type Unshareable } from '../blocklist/allowlist.ts'
 
 export type SourceConfig = ShieldwallConfig['sources'][number]
 
@@ -51,6 +52,12 @@ export interface DetectionServiceComponents {
   clock?: () => number
   /** an address this node already blocks needs no sighting: the network has heard enough about it */
   alreadyBlocked?: (ip: string) => boolean
+  /**
+   * Why an address must never leave this node (its allowlist, loopback, private and special-use ranges), or
+   * undefined: the allowlist's `unshareable`. Decisions about such an address are kept and shown locally but
+   * never published, nor are sightings of it. Without it, non-routable addresses are still held back.
+   */
+  unshareable?: (ip: string) => Unshareable | undefined
 }
 
 /** the alert schema's bound on an attack's window */
@@ -108,6 +115,8 @@ export class DetectionService {
   readonly #sightingListeners = new Set<SightingListener>()
   #sightingWindow = { start: 0, count: 0 }
   readonly sightingCounts = { seen: 0, published: 0, dropped: 0 }
+  /** decisions and sightings kept here without an alert: their address must never leave this node */
+  readonly unshared = { decisions: 0, sightings: 0 }
   #tick?: NodeJS.Timeout
   /** decisions are persisted one after another so offence counts and alert order stay consistent */
   #chain: Promise<unknown> = Promise.resolve()
@@ -303,7 +312,7 @@ export class DetectionService {
   ): Promise<{ alert: 'none' | 'found' | 'published'; settled: boolean; waits: Promise<unknown>[] }> {
     let alert: 'none' | 'found' | 'published' = 'none'
     let settled = true
-    if (this.#init.publishAlerts && d.alertId === undefined) {
+    if (this.#init.publishAlerts && d.alertId === undefined && this.#mayShare(d.ip)) {
       try {
         const id = takeAlertOf(stored, d)
         if (id !== undefined) {
@@ -418,6 +427,10 @@ export class DetectionService {
       }
     }
     if (!this.#init.publishAlerts) return
+    if (this.#unshareable(sighting.ip) !== undefined) {
+      this.unshared.sightings++
+      return
+    }
     const now = this.#clock()
     if (now - this.#sightingWindow.start >= 60_000) this.#sightingWindow = { start: now, count: 0 }
     if (this.#sightingWindow.count >= this.#init.maxSightingsPerMinute) {
@@ -445,6 +458,25 @@ export class DetectionService {
         this.sightingCounts.published++
       })
       .catch((err) => this.#log.warn({ err, ip: sighting.ip }, 'sighting alert not published'))
+  }
+
+  #unshareable(ip: string): Unshareable | undefined {
+    return this.#c.unshareable !== undefined ? this.#c.unshareable(ip) : nonRoutable(ip)
+  }
+
+  /**
+   * Whether a decision about `ip` may be published. An honest node behind Docker NAT sees every client as
+   * 172.17.0.1: its alerts about it would say nothing to peers, leak its network, and cost it their trust.
+   */
+  #mayShare(ip: string): boolean {
+    const why = this.#unshareable(ip)
+    if (why === undefined) return true
+    this.unshared.decisions++
+    this.#log.info(
+      { ip, reason: why.reason, entry: why.entry.cidr },
+      'decision kept on this node: its address is never published',
+    )
+    return false
   }
 
   engineStats() {

@@ -24,11 +24,18 @@ export const OWN_DETECTOR_WEIGHT = 1
 export const TRUSTED_PEER_WEIGHT = 0.5
 export const ADMIN_CONFIRMED_WEIGHT = 2
 /**
- * Strong but not final: the peer cannot see our allowlist, and a shared NAT or a monitoring host can look like
- * an attacker to it. One costs as much as five own-detector corroborations earn.
+ * A report of a public address that only we allowlist (our own address, a monitoring host, an operator's
+ * staff). Light and soft, like never-corroborated: the reporter cannot see our allowlist (it never leaves a
+ * node), so an honest peer behind whose service our uptime checker looks like a scanner reports it again at
+ * every decision. Charging that like a lie would isolate honest nodes; here it only lowers how much the
+ * reporter's alerts weigh with us (a quarter of what an invalid or forged message costs, a thirty-second of an
+ * admin's false verdict), and never moves its gossipsub score. A liar gains nothing from
+ * such reports: we never block an allowlisted address, and every one still costs it some weight here.
+ * Non-routable addresses (private, loopback, special-use) cost nothing at all: they are ignored, since they
+ * say nothing about our network (see nonRoutable in node/blocklist/allowlist.ts).
  */
-export const ALLOWLISTED_REPORT_WEIGHT = 5
-/** an admin looked and said no: worse than an allowlist hit, which may be an honest mistake */
+export const ALLOWLISTED_REPORT_WEIGHT = 0.25
+/** an admin looked and said no: a false verdict, thirty-two times an allowlist hit, which may be an honest mistake */
 export const ADMIN_FALSE_WEIGHT = 8
 /**
  * Weak: an honest peer sees attackers we never see. Alone it only lowers how much a peer's alerts weigh; it
@@ -42,7 +49,8 @@ export const EVIDENCE: Record<EvidenceKind, { outcome: Outcome; weight: number; 
   'corroborated-by-own-detector': { outcome: 'positive', weight: OWN_DETECTOR_WEIGHT, soft: false },
   'corroborated-by-trusted-peer': { outcome: 'positive', weight: TRUSTED_PEER_WEIGHT, soft: false },
   'confirmed-by-admin': { outcome: 'positive', weight: ADMIN_CONFIRMED_WEIGHT, soft: false },
-  'reported-allowlisted-address': { outcome: 'negative', weight: ALLOWLISTED_REPORT_WEIGHT, soft: false },
+  // the reporter could not know: lowers its weight here, never makes it a liar
+  'reported-allowlisted-address': { outcome: 'negative', weight: ALLOWLISTED_REPORT_WEIGHT, soft: true },
   'marked-false-by-admin': { outcome: 'negative', weight: ADMIN_FALSE_WEIGHT, soft: false },
   // absence of proof, not proof of a lie
   'never-corroborated': { outcome: 'negative', weight: NEVER_CORROBORATED_WEIGHT, soft: true },

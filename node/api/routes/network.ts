@@ -94,6 +94,22 @@ export function networkRoutes(node: ShieldwallNode): Hono {
       if (input.ttlSeconds !== undefined && input.ttlSeconds > maxTtl) {
         throw apiError(400, `field "ttlSeconds": at most ${maxTtl}`, 'ttlSeconds')
       }
+      // What this node would never block itself it never signs for the network: a private or special-use
+      // address says nothing to peers, and one on our allowlist would leak the allowlist.
+      const why = node.blocklist.allowlist.unshareable(input.indicator)
+      if (why !== undefined) {
+        const what =
+          why.reason === 'allowlisted'
+            ? `is on this node's allowlist (${why.entry.cidr}: ${why.entry.note})`
+            : why.reason === 'too-broad'
+              ? `is ${why.entry.note}: no peer weighs a range that broad`
+              : `is non-routable (${why.entry.cidr}: ${why.entry.note})`
+        throw apiError(
+          400,
+          `field "indicator": ${input.indicator} ${what}; alerts about it are never published`,
+          'indicator',
+        )
+      }
       const alert = await node.alerts.publish(input)
       return c.json(threatView(node, alert), 201)
     })
