@@ -32,6 +32,7 @@ import { SyncWatermark } from './sync/sync-watermark.ts'
 import { VERSION } from './version.ts'
 import { blocklist as createBlocklist, NEVER, type Blocklist } from './blocklist/blocklist.ts'
 import { communityDefense, type CommunityDefense } from './defense/community-defense.ts'
+import { nonRoutable } from './blocklist/allowlist.ts'
 import { TokenStore } from './api/auth/token-store.ts'
 import { webhookService, type WebhookService } from './integrations/webhooks.ts'
 import { NodeMetrics } from './metrics/node-metrics.ts'
@@ -307,6 +308,8 @@ export class ShieldwallNode {
       alertStore,
       offsets: new LevelOffsetStore(store),
       alreadyBlocked: (ip) => (this.#blocklist?.lookup(ip).length ?? 0) > 0,
+      // what this node never blocks itself it never tells the network about either
+      unshareable: (ip) => (this.#blocklist ? this.#blocklist.allowlist.unshareable(ip) : nonRoutable(ip)),
       logger: this.log,
       clock: this.#clock,
     })
