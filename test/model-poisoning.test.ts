@@ -94,7 +94,7 @@ describe('model sync under fresh identities answering with a poisoned model', ()
       10_000,
       'the node to see every fake peer on the models topic',
     )
-  }, 30_000)
+  }, 90_000)
 
   afterAll(async () => {
     for (const host of fakes) await host.stop()
@@ -182,7 +182,7 @@ describe('model sync under fresh identities answering with a poisoned model', ()
       d.ip.startsWith('198.51.100.'),
     )
     expect(banned, JSON.stringify(banned.slice(0, 2))).toEqual([])
-  }, 30_000)
+  }, 90_000)
 })
 
 /**
@@ -272,7 +272,7 @@ describe('fork healing follows trusted announces, not the number of announcing k
     await serve(trusted, () => honest)
     await trusted.connect(node, [TOPICS.models])
     await node.reputation.pin(trusted.peerId, 'trusted')
-  }, 30_000)
+  }, 90_000)
 
   afterAll(async () => {
     await stopAll([...fresh, trusted])
