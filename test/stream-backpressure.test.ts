@@ -1,8 +1,7 @@
-import { request, type ClientRequest, type IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { writeSyntheticStore } from '../bench/decisions/synthetic-blocklist.ts'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
-import { startTestNode, stopAndRemove, tempDir, waitFor } from './helpers/test-node.ts'
+import { openIdle, readJson, startLargeListNode, type Idle } from './helpers/idle-streams.ts'
+import { stopAndRemove, waitFor } from './helpers/test-node.ts'
 
 /**
  * Issue 15, finding 2: with 110,000 blocklist entries, a few hundred clients holding a read token opened
@@ -18,44 +17,15 @@ const PER_TOKEN = 6
 const TOTAL = 10
 const BUFFER_BYTES = 128 * 1024
 
-interface Idle {
-  req: ClientRequest
-  res: IncomingMessage
-}
-
-/** Opens a stream and never reads its body (no 'data' listener: the socket stops reading once it is full). */
-function openIdle(base: string, path: string, token: string): Promise<Idle> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${base}${path}`, { headers: { authorization: `Bearer ${token}` }, agent: false })
-    req.once('response', (res) => resolve({ req, res }))
-    req.once('error', reject)
-    req.end()
-  })
-}
-
-async function readJson(res: IncomingMessage): Promise<any> {
-  let text = ''
-  for await (const chunk of res) text += chunk
-  return JSON.parse(text)
-}
-
 describe('idle snapshot readers on a 110,000-entry blocklist', () => {
   let node: ShieldwallNode
   let entryReads = 0
   const idle: Idle[] = []
 
   beforeAll(async () => {
-    const dataDir = await tempDir('shieldwall-streams-')
-    await writeSyntheticStore(dataDir, ENTRIES, 0)
-    node = await startTestNode({
-      dataDir,
-      cli: {
-        api: {
-          host: '127.0.0.1',
-          port: 0,
-          streams: { maxPerToken: PER_TOKEN, maxTotal: TOTAL, bufferBytes: BUFFER_BYTES },
-        },
-      },
+    node = await startLargeListNode({
+      entries: ENTRIES,
+      streams: { maxPerToken: PER_TOKEN, maxTotal: TOTAL, bufferBytes: BUFFER_BYTES },
     })
     // Counts passes over the whole list: each one builds every entry afresh (~250 bytes of heap apiece).
     const list = node.blocklist

@@ -7,7 +7,7 @@ import { CLI, startProcess, stopProcess, type RunningProcess } from '../../test/
 import { writeSyntheticStore } from '../decisions/synthetic-blocklist.ts'
 
 /**
- * `node bench/streams/idle-readers.ts [--entries N] [--readers R] [--hold S] [--old-cli PATH]`: issue 15,
+ * `node bench/streams/idle-readers.ts [--entries N] [--readers R] [--hold S] [--old-cli PATH] [--route sse|export]`: issue 15,
  * finding 2. A real node (`shieldwall start`, its own process) with N blocklist entries (default 110,000,
  * `bench/decisions/synthetic-blocklist.ts`) gets R clients (default 300) opening
  * `GET /api/defense/decisions/stream?snapshot=true` with one read token and never reading, then holds them for
@@ -17,7 +17,8 @@ import { writeSyntheticStore } from '../decisions/synthetic-blocklist.ts'
  * whether the node survived. Runs: the default limits (`api.streams`: 8 per token, 64 in all); the caps raised
  * to admit all R (to show what each admitted idle reader costs); and, with `--old-cli` pointing at the CLI of a
  * tree from before the fix (e.g. `git archive <commit> | tar -x -C /tmp/old`, node_modules linked), the old
- * behaviour. Every node runs with a 2 GB heap (`--max-old-space-size=2048`) so a run that would eat the machine
+ * behaviour. `--route export` opens `GET /api/defense/network/blocklist?format=ipset&timeouts=1` (the largest
+ * firewall export, about 6 MB for 110,000 entries) instead of the SSE snapshot. Every node runs with a 2 GB heap (`--max-old-space-size=2048`) so a run that would eat the machine
  * stops at that instead. Loopback only; the reader loop is bounded by R and each run by S seconds.
  */
 
@@ -73,6 +74,12 @@ function timedGet(url: string, timeoutMs: number): Promise<number | undefined> {
   })
 }
 
+/** What each idle reader asks for. */
+const ROUTES = {
+  sse: '/api/defense/decisions/stream?snapshot=true',
+  export: '/api/defense/network/blocklist?format=ipset&timeouts=1',
+} as const
+
 /** Opens a stream and never reads it; resolves with its status once the headers are in. */
 function openIdle(url: string, token: string, sockets: ClientRequest[]): Promise<number> {
   return new Promise((resolve) => {
@@ -96,6 +103,7 @@ async function runOnce(
   env: NodeJS.ProcessEnv,
   readers: number,
   holdSeconds: number,
+  route: keyof typeof ROUTES,
 ): Promise<RunResult> {
   const node: RunningProcess = await startProcess(
     ['--data-dir', dataDir, '--api', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0'],
@@ -130,7 +138,7 @@ async function runOnce(
   const sockets: ClientRequest[] = []
   const statuses: number[] = []
   const t0 = performance.now()
-  const url = `${base}/api/defense/decisions/stream?snapshot=true`
+  const url = `${base}${ROUTES[route]}`
   for (let i = 0; i < readers; i++) {
     if (node.child.exitCode !== null || node.child.signalCode !== null) break
     statuses.push(await openIdle(url, token, sockets))
@@ -173,11 +181,14 @@ async function main(): Promise<void> {
       readers: { type: 'string', default: '300' },
       hold: { type: 'string', default: '20' },
       'old-cli': { type: 'string' },
+      route: { type: 'string', default: 'sse' },
     },
   })
   const entries = Number(values.entries)
   const readers = Number(values.readers)
   const hold = Number(values.hold)
+  const route = values.route as keyof typeof ROUTES
+  if (!(route in ROUTES)) throw new Error(`--route must be one of ${Object.keys(ROUTES).join(', ')}`)
   const seed = await mkdtemp(join(tmpdir(), 'shieldwall-streams-bench-'))
   const results: RunResult[] = []
   try {
@@ -204,8 +215,8 @@ async function main(): Promise<void> {
       const dataDir = `${seed}-${results.length}`
       await cp(seed, dataDir, { recursive: true })
       try {
-        process.stderr.write(`${name}: ${count} idle snapshot readers, held ${hold} s...\n`)
-        const result = await runOnce(name, dataDir, cli, env, count, hold)
+        process.stderr.write(`${name}: ${count} idle ${route} readers, held ${hold} s...\n`)
+        const result = await runOnce(name, dataDir, cli, env, count, hold, route)
         results.push(result)
         process.stdout.write(JSON.stringify(result) + '\n')
       } finally {

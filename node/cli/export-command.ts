@@ -127,6 +127,7 @@ export async function runExport(args: string[], io: ExportIo): Promise<void> {
     const store = await openStore(config.dataDir)
     try {
       const entries = await readStoredEntries(store, now)
+      // the pieces the API writes as its client reads (exportChunks), joined: a file is written whole anyway
       text = exportBlocklist(format, entries, {
         now,
         timeouts,

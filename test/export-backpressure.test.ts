@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { exportBlocklist as wholeStringExport } from '../node/blocklist/test-fixtures/whole-string-exporters.ts'
+import type { ShieldwallNode } from '../node/shieldwall-node.ts'
+import { openIdle, readJson, readText, startLargeListNode, type Idle } from './helpers/idle-streams.ts'
+import { stopAndRemove, waitFor } from './helpers/test-node.ts'
+
+/**
+ * Issue 15, finding 2, the last hole: `GET /api/defense/network/blocklist?format=nft|ipset|nginx|plain` built the
+ * whole export as one string per request (3 to 5 MB for 110,000 entries) and handed it to the socket at once, so
+ * a read token opening hundreds of connections that never read made the node hold that much per connection, the
+ * amplification that crashed it through the SSE route. Here a real node with 110,000 entries gets idle export
+ * readers on real sockets: past `api.streams` caps they are refused with 429, each admitted one holds at most
+ * `bufferBytes` unsent, readers left idle `stallSeconds` are cut off, and a reader that reads gets the same bytes
+ * the whole-string exporter wrote.
+ */
+
+const ENTRIES = 110_000
+const PER_TOKEN = 6
+const TOTAL = 10
+const BUFFER_BYTES = 128 * 1024
+const STALL_SECONDS = 60
+
+describe('idle export readers on a 110,000-entry blocklist', () => {
+  let node: ShieldwallNode
+  // the node's clock: moved past stallSeconds to let the gate's sweep find the stalled readers
+  let skew = 0
+  const idle: Idle[] = []
+
+  beforeAll(async () => {
+    node = await startLargeListNode({
+      entries: ENTRIES,
+      streams: {
+        maxPerToken: PER_TOKEN,
+        maxTotal: TOTAL,
+        bufferBytes: BUFFER_BYTES,
+        stallSeconds: STALL_SECONDS,
+      },
+      clock: () => Date.now() + skew,
+      prefix: 'shieldwall-exports-',
+    })
+  }, 120_000)
+
+  afterAll(async () => {
+    for (const { req } of idle) req.destroy()
+    if (node !== undefined) await stopAndRemove(node)
+  })
+
+  it('refuses exports past the caps, bounds what each idle one holds unsent and cuts off stalled ones', async () => {
+    expect(node.blocklist.size).toBeGreaterThan(ENTRIES * 0.99)
+    const base = node.apiUrl
+    const a = (await node.tokens.create({ scope: 'read', name: 'reader-a' })).token
+    const b = (await node.tokens.create({ scope: 'read', name: 'reader-b' })).token
+    // The largest export (ipset, timeouts, the longest name: about 7 MB here), so that each is far more than the
+    // kernel's socket buffers take on loopback and the rest would wait in the node's memory.
+    const path = (_i: number) =>
+      `/api/defense/network/blocklist?format=ipset&timeouts=1&name=${'a'.repeat(23)}`
+    for (let i = 0; i < PER_TOKEN; i++) idle.push(await openIdle(base, path(i), a))
+    expect(idle.map((s) => s.res.statusCode)).toEqual(Array(PER_TOKEN).fill(200))
+    const overToken = await openIdle(base, path(0), a)
+    expect(overToken.res.statusCode).toBe(429)
+    expect(overToken.res.headers['retry-after']).toBe('10')
+    expect((await readJson(overToken.res)).error.message).toContain('for this token')
+
+    for (let i = PER_TOKEN; i < TOTAL; i++) idle.push(await openIdle(base, path(i), b))
+    expect(idle.map((s) => s.res.statusCode)).toEqual(Array(TOTAL).fill(200))
+    const overTotal = await openIdle(base, path(1), b)
+    expect(overTotal.res.statusCode).toBe(429)
+    expect((await readJson(overTotal.res)).error.message).toContain('on this node')
+
+    // Every export has been handed what its socket would take and now waits for its client.
+    const gate = node.bouncers.streams
+    await waitFor(
+      () =>
+        gate.streams().length === TOTAL &&
+        gate.streams().every((s) => s.waitingSince !== undefined && (s.queued ?? 0) > 0),
+      120_000,
+      'every export to wait for its idle client',
+    )
+    for (const s of gate.streams()) {
+      expect(s.kind).toBe('export')
+      expect(s.queued).toBeDefined()
+      expect(s.queued as number).toBeLessThanOrEqual(BUFFER_BYTES)
+      expect(s.bytes).toBeGreaterThan(0)
+    }
+    const health = await fetch(`${base}/healthz`)
+    expect(health.status).toBe(200)
+
+    // Left unread for stallSeconds: cut off, and their slots are free again.
+    skew += (STALL_SECONDS + 1) * 1000
+    expect(gate.sweep()).toBe(TOTAL)
+    expect(gate.counts.open).toBe(0)
+    const closed = await Promise.all(
+      idle.splice(0).map(
+        ({ res }) =>
+          new Promise<boolean>((resolve) => {
+            if (res.destroyed) return resolve(true)
+            res.once('close', () => resolve(true))
+            res.resume()
+          }),
+      ),
+    )
+    expect(closed).toEqual(Array(TOTAL).fill(true))
+    const again = await openIdle(base, path(0), a)
+    expect(again.res.statusCode).toBe(200)
+    again.req.destroy()
+  }, 300_000)
+
+  it('writes a reader that reads the same bytes as the whole-string exporter', async () => {
+    const token = (await node.tokens.create({ scope: 'read', name: 'reader-c' })).token
+    await waitFor(() => node.bouncers.streams.counts.open === 0, 30_000, 'the earlier streams to close')
+    for (const format of ['nft', 'ipset', 'nginx', 'plain'] as const) {
+      const expected = wholeStringExport(format, [...node.blocklist.entries()], { now: Date.now() + skew })
+      const res = await openIdle(base(), `/api/defense/network/blocklist?format=${format}`, token)
+      expect(res.res.statusCode).toBe(200)
+      const text = await readText(res.res)
+      expect(text.length).toBe(expected.length)
+      expect(text === expected, `${format} export differs from the whole-string export`).toBe(true)
+    }
+  }, 300_000)
+
+  const base = () => node.apiUrl
+})
