@@ -9,13 +9,21 @@ import {
   VERIFY_ALLOWANCE_UNKNOWN,
 } from '../node/p2p/peer-budget.ts'
 import { ShieldwallNode } from '../node/shieldwall-node.ts'
+import {
+  SUMMARY_JUDGE_ALLOWANCE_TRUSTED,
+  SUMMARY_JUDGE_ALLOWANCE_UNKNOWN,
+  SUMMARY_VERIFY_ALLOWANCE_TRUSTED,
+  SUMMARY_VERIFY_ALLOWANCE_UNKNOWN,
+} from '../node/sync/blocklist-summaries.ts'
 import { TOPICS } from '../protocol/topics.ts'
 import {
   alertBytes,
   alertsJudged,
   createHostilePeer,
   presignAlerts,
+  signer,
   stopAll,
+  summaryBytes,
   type HostilePeer,
 } from './helpers/hostile-peer.ts'
 import { stopAndRemove, tempDir, waitFor } from './helpers/test-node.ts'
@@ -26,8 +34,12 @@ const IDENTITIES = 30
 const PER_IDENTITY = 20
 /** alerts the trusted peer sends during the flood */
 const HONEST = 6
+/** summaries each identity relays, each signed by a signer of its own (one summary per sender: no rate applies) */
+const SUMMARIES_PER_IDENTITY = 12
 /** how far the node's clock moves between the two halves of the crowd, so the pool's refill is exercised */
 const STEP_MS = 2000
+
+const BOTH = [TOPICS.alerts, TOPICS.blocklists]
 
 /**
  * libp2p lets in a few connections a second from one address (inboundConnectionThreshold) and resets the
@@ -36,7 +48,7 @@ const STEP_MS = 2000
 async function connectPaced(peer: HostilePeer, node: ShieldwallNode): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await peer.connect(node)
+      await peer.connect(node, BOTH)
       return
     } catch (err) {
       if (attempt >= 20) throw err
@@ -81,7 +93,7 @@ describe('a crowd of fresh identities, each within its own budget', () => {
     node.alerts.onAlert((a) => {
       if (a.sender === honestHex) honestAccepted.add(a.seq)
     })
-    await honest.connect(node)
+    await honest.connect(node, BOTH)
     for (let i = 0; i < IDENTITIES; i++) {
       const peer = await createHostilePeer()
       crowd.push(peer)
@@ -153,5 +165,59 @@ describe('a crowd of fresh identities, each within its own budget', () => {
         'm',
       ),
     )
+  }, 180_000)
+
+  it('holds the crowd’s relayed blocklist summaries to the summaries’ pool, and accepts the trusted one', async () => {
+    const from = now
+    const trust = node.reputation.trust(crowd[0].peerId)
+    const ownJudge = allowanceFor(trust, SUMMARY_JUDGE_ALLOWANCE_UNKNOWN, SUMMARY_JUDGE_ALLOWANCE_TRUSTED)
+    const ownVerify = allowanceFor(trust, SUMMARY_VERIFY_ALLOWANCE_UNKNOWN, SUMMARY_VERIFY_ALLOWANCE_TRUSTED)
+    expect(SUMMARIES_PER_IDENTITY).toBeLessThanOrEqual(Math.min(ownJudge.burst, ownVerify.burst))
+    const summaries = node.blocklistSummaries
+    const judged = () => {
+      const c = summaries.counts
+      const sum = (o: Partial<Record<string, number>>) =>
+        Object.values(o).reduce((a = 0, b = 0) => a + b, 0) ?? 0
+      return c.accepted + sum(c.rejected) + sum(c.ignored)
+    }
+    const before = judged()
+    const batches = crowd.map(() =>
+      Array.from({ length: SUMMARIES_PER_IDENTITY }, () => summaryBytes(signer(), { count: 5 }, now)),
+    )
+    const half = IDENTITIES / 2
+    const sendHalf = async (a: number, b: number) => {
+      const sent = Promise.all(
+        crowd.slice(a, b).map((p, i) => p.publishMany(TOPICS.blocklists, batches[a + i])),
+      )
+      expect(await sent).toEqual(Array(b - a).fill(SUMMARIES_PER_IDENTITY))
+    }
+    await sendHalf(0, half)
+    await waitFor(
+      () => judged() >= before + half * SUMMARIES_PER_IDENTITY,
+      60_000,
+      'the first summaries judged',
+    )
+    now += STEP_MS
+    const honestSummary = summaryBytes(honest, { seq: 1 }, now)
+    await sendHalf(half, IDENTITIES)
+    await honest.publish(TOPICS.blocklists, honestSummary)
+    const total = IDENTITIES * SUMMARIES_PER_IDENTITY + 1
+    await waitFor(() => judged() >= before + total, 60_000, 'every summary judged')
+
+    const seconds = (now - from) / 1000
+    const judgePool = poolAllowance(SUMMARY_JUDGE_ALLOWANCE_UNKNOWN)
+    const verifyPool = poolAllowance(SUMMARY_VERIFY_ALLOWANCE_UNKNOWN)
+    const usage = crowd.map((p) => summaries.peerUsage(p.peerId))
+    const crowdJudged = usage.reduce((sum, u) => sum + u.judged.spent, 0)
+    const crowdVerified = usage.reduce((sum, u) => sum + u.verified.spent, 0)
+    // before the pool every one of the crowd's 360 summaries was judged and verified
+    expect(crowdJudged).toBeLessThanOrEqual(judgePool.burst + judgePool.perSecond * seconds)
+    expect(crowdVerified).toBeLessThanOrEqual(verifyPool.burst + verifyPool.perSecond * seconds)
+    expect(summaries.counts.pooled.judged + summaries.counts.pooled.verified).toBe(
+      IDENTITIES * SUMMARIES_PER_IDENTITY - crowdVerified,
+    )
+    expect(summaries.counts.rejected.flood ?? 0).toBe(0)
+    // the trusted peer's summary was judged, verified and accepted, the pool spent or not
+    expect(summaries.peerUsage(honest.peerId).verified).toMatchObject({ spent: 1, pooled: 0 })
   }, 180_000)
 })
