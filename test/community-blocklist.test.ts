@@ -3,7 +3,6 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSecretKey, getPublicKey } from '../crypto/signing/ed25519.ts'
 import { createHost, type ShieldwallHost } from '../node/p2p/create-host.ts'
-import { peerGossipScore } from '../node/p2p/gossip-scoring.ts'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
 import { encodeEnvelope, sealEnvelope } from '../protocol/envelope/envelope.ts'
 import { ALERT_TYPE, ALERT_VERSION, type AlertBody } from '../protocol/messages/alert.ts'
@@ -204,27 +203,20 @@ describe('Sybil resistance', () => {
     expect(honest1.reputation.get(sybilPeer)?.counts['never-corroborated']).toBe(1)
   })
 
-  it('a peer reporting an allowlisted address loses trust and gossipsub score', async () => {
-    const liar = hostile.peerId.toString()
-    const trustBefore = honest1.reputation.trust(liar)
-    const scoreBefore = peerGossipScore(honest1.host.services.pubsub, liar) ?? 0
+  it('a peer reporting private and loopback addresses is ignored: they say nothing about our network', async () => {
+    // (issue 16) an honest node behind Docker NAT sees every client as one private address; charging it for
+    // saying so isolated it. test/docker-nat.test.ts has the whole case, and the light charge for an address
+    // only the receiver allowlists.
+    const peer = hostile.peerId.toString()
+    const trustBefore = honest1.reputation.trust(peer)
     for (const [i, ip] of ['10.1.2.3', '192.168.7.7', '127.0.0.1'].entries()) {
       await hostile.services.pubsub.publish(TOPICS.alerts, alertFrom(hostileSeed, ip, i + 1))
     }
-    await waitFor(() => honest1.defense.counts.allowlistedReports >= 3, 30_000, 'the reports to be judged')
+    await waitFor(() => honest1.defense.counts.nonRoutableReports >= 3, 5000, 'the reports to be judged')
     expect(honest1.blocklist.lookup('10.1.2.3')).toEqual([])
-    expect(honest1.reputation.trust(liar)).toBeLessThan(trustBefore)
-    expect(honest1.reputation.get(liar)?.counts['reported-allowlisted-address']).toBe(3)
-    // gossipsub folds our reputation in at its next heartbeat (1 s)
-    const after = await waitFor(
-      () => {
-        const s = peerGossipScore(honest1.host.services.pubsub, liar) ?? 0
-        return s < scoreBefore && s < 0 ? s : undefined
-      },
-      30_000,
-      'the liar’s gossipsub score to drop below zero',
-    )
-    expect(after).toBeLessThan(-10) // below the gossip threshold: we stop gossiping with it
+    expect(honest1.reputation.trust(peer)).toBe(trustBefore)
+    expect(honest1.reputation.get(peer)?.counts['reported-allowlisted-address']).toBeUndefined()
+    expect(honest1.reputation.gossipScore(peer)).toBeGreaterThanOrEqual(0)
   })
 })
 

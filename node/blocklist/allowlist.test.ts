@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Allowlist } from './allowlist.ts'
+import { Allowlist, nonRoutable } from './allowlist.ts'
 
 describe('Allowlist', () => {
   it('allows loopback, private and special ranges by default', () => {
@@ -50,5 +50,69 @@ describe('Allowlist', () => {
     expect(a.remove('198.51.100.0/24')).toBe(true)
     expect(a.isAllowed('198.51.100.1')).toBe(false)
     expect(() => a.add('300.1.1.1')).toThrow(expect.objectContaining({ name: 'InvalidIndicatorError' }))
+  })
+})
+
+describe('what never leaves the node', () => {
+  it('calls loopback, private and special-use ranges non-routable, and ranges broader than evidence may be', () => {
+    const cases: [string, string, string][] = [
+      ['127.0.0.1', 'non-routable', '127.0.0.0/8'],
+      ['::1', 'non-routable', '::1'],
+      ['10.0.0.1', 'non-routable', '10.0.0.0/8'],
+      ['172.17.0.1', 'non-routable', '172.16.0.0/12'],
+      ['192.168.1.50', 'non-routable', '192.168.0.0/16'],
+      ['100.64.1.1', 'non-routable', '100.64.0.0/10'],
+      ['169.254.169.254', 'non-routable', '169.254.0.0/16'],
+      ['fd12::1', 'non-routable', 'fc00::/7'],
+      ['fe80::1', 'non-routable', 'fe80::/10'],
+      ['224.0.0.251', 'non-routable', '224.0.0.0/4'],
+      ['255.255.255.255', 'non-routable', '240.0.0.0/4'],
+      ['0.0.0.0', 'non-routable', '0.0.0.0/8'],
+      ['::', 'non-routable', '::'],
+      ['ff02::1', 'non-routable', 'ff00::/8'],
+      ['10.1.0.0/16', 'non-routable', '10.0.0.0/8'],
+      ['0.0.0.0/0', 'too-broad', '0.0.0.0/0'],
+      ['8.0.0.0/8', 'too-broad', '8.0.0.0/8'],
+      ['::/0', 'too-broad', '::/0'],
+    ]
+    for (const [value, reason, cidr] of cases) {
+      expect(nonRoutable(value), value).toMatchObject({ reason, entry: { cidr } })
+    }
+  })
+
+  it('leaves public addresses alone, the documentation ranges tests and the simulator attack from included', () => {
+    for (const value of [
+      '8.8.8.8',
+      '192.0.2.10',
+      '198.51.100.7',
+      '203.0.113.0/24',
+      '2001:db8::1',
+      '172.32.0.1',
+    ]) {
+      expect(nonRoutable(value), value).toBeUndefined()
+    }
+    expect(nonRoutable('not an address')).toBeUndefined()
+    expect(nonRoutable('198.51.0.0/16')).toBeUndefined()
+    expect(nonRoutable('198.51.0.0/16', { 4: 24, 6: 48 })).toMatchObject({ reason: 'too-broad' })
+  })
+
+  it('keeps back everything on this allowlist too, whatever adds it, and private ranges even when allowed to block them', () => {
+    const a = new Allowlist({ privateRanges: false, extra: ['198.51.100.77'] })
+    a.add('203.0.113.0/28', 'config', 'added through the API')
+    a.addSelf('192.0.2.1')
+    expect(a.unshareable('198.51.100.77')).toMatchObject({
+      reason: 'allowlisted',
+      entry: { cidr: '198.51.100.77', source: 'config' },
+    })
+    expect(a.unshareable('203.0.113.5')).toMatchObject({
+      reason: 'allowlisted',
+      entry: { note: 'added through the API' },
+    })
+    expect(a.unshareable('192.0.2.1')).toMatchObject({ reason: 'allowlisted', entry: { source: 'self' } })
+    // a range that would take an allowlisted address along with it leaks it just the same
+    expect(a.unshareable('203.0.113.0/24')).toMatchObject({ reason: 'allowlisted' })
+    expect(a.isAllowed('172.17.0.1')).toBe(false)
+    expect(a.unshareable('172.17.0.1')).toMatchObject({ reason: 'non-routable' })
+    expect(a.unshareable('198.51.100.78')).toBeUndefined()
   })
 })

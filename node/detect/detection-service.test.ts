@@ -25,7 +25,8 @@ const DETECT = DetectSchema.parse({
 })
 
 const LINES = 200
-const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
+// public (documentation) addresses: a private one is decided on but never published
+const ip = (i: number) => `198.51.100.${i}`
 const failedLogin = (i: number) =>
   `Dec  7 23:00:00 web-1 sshd[${1000 + i}]: Failed password for root from ${ip(i)} port ${40000 + i} ssh2\n`
 

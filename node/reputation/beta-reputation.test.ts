@@ -42,12 +42,22 @@ describe('beta reputation', () => {
     expect(trust(thirty) - trust(fresh)).toBeGreaterThan(0.5)
   })
 
-  it('drops a good peer noticeably for one allowlisted report', () => {
+  it('drops a good peer noticeably for one false verdict', () => {
     const good = apply(fresh, 'corroborated-by-own-detector', 20)
-    const after = apply(good, 'reported-allowlisted-address')
+    const after = apply(good, 'marked-false-by-admin')
     expect(trust(good) - trust(after)).toBeGreaterThan(0.1)
     // and costs more than several corroborations earn
     expect(trust(apply(after, 'corroborated-by-own-detector', 4))).toBeLessThan(trust(good))
+  })
+
+  it('costs a good peer little for reporting an address only we allowlist: it could not know', () => {
+    const good = apply(fresh, 'corroborated-by-own-detector', 20)
+    const allowlisted = trust(good) - trust(apply(good, 'reported-allowlisted-address'))
+    expect(allowlisted).toBeGreaterThan(0)
+    expect(allowlisted).toBeLessThan(0.01)
+    // far below a forgery and a false verdict
+    expect(allowlisted * 3).toBeLessThan(trust(good) - trust(apply(good, 'invalid-message')))
+    expect(allowlisted * 20).toBeLessThan(trust(good) - trust(apply(good, 'marked-false-by-admin')))
   })
 
   it('weighs admin verdicts and invalid messages in the right direction', () => {

@@ -30,12 +30,18 @@ describe('gossip app score', () => {
   })
 
   it('grows more negative with each proven lie, to graylisting', () => {
-    const scores = [1, 2, 3, 5].map((n) => score('reported-allowlisted-address', n))
+    const scores = [1, 2, 3, 5].map((n) => score('marked-false-by-admin', n))
     for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeLessThan(scores[i - 1])
     expect(scores[0] * APP_SPECIFIC_WEIGHT).toBeLessThan(SCORE_THRESHOLDS.gossipThreshold)
     expect(scores[1] * APP_SPECIFIC_WEIGHT).toBeLessThan(SCORE_THRESHOLDS.publishThreshold)
     expect(scores[3] * APP_SPECIFIC_WEIGHT + TOPIC_SCORE_CAP).toBeLessThan(SCORE_THRESHOLDS.graylistThreshold)
     expect(score('marked-false-by-admin', 100)).toBe(-LIAR_APP_SCORE_MAX)
+  })
+
+  it('never treats a peer as a liar for reporting addresses only we allowlist', () => {
+    // an honest node whose uptime checker we allowlist reports it at every decision, for months
+    expect(score('reported-allowlisted-address', 500)).toBe(0)
+    expect(EVIDENCE['reported-allowlisted-address'].soft).toBe(true)
   })
 
   it('never treats an honest peer we cannot corroborate as a liar', () => {

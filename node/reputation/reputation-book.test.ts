@@ -14,6 +14,7 @@ import {
 
 const ALICE = '12D3KooWAliceAliceAliceAliceAliceAliceAliceAliceAlice'
 const BOB = '12D3KooWBobBobBobBobBobBobBobBobBobBobBobBobBobBobBob'
+const CAROL = '12D3KooWCarolCarolCarolCarolCarolCarolCarolCarolCarol'
 
 describe('ReputationBook', () => {
   let dir: string
@@ -131,11 +132,15 @@ describe('ReputationBook', () => {
 
   it('makes liars negative in gossipsub but not peers it merely cannot corroborate', async () => {
     const b = await book()
-    for (let i = 0; i < 5; i++) b.record(ALICE, 'reported-allowlisted-address')
+    for (let i = 0; i < 3; i++) b.record(ALICE, 'marked-false-by-admin')
     for (let i = 0; i < 200; i++) b.record(BOB, 'never-corroborated')
+    for (let i = 0; i < 200; i++) b.record(CAROL, 'reported-allowlisted-address')
     expect(b.gossipScore(ALICE)).toBeLessThan(-8)
     expect(b.gossipScore(BOB)).toBe(0)
     expect(b.trust(BOB)).toBeLessThan(0.05)
+    // a peer that keeps reporting what only we allowlist weighs little here, and still relays
+    expect(b.gossipScore(CAROL)).toBe(0)
+    expect(b.trust(CAROL)).toBeLessThan(0.05)
   })
 
   it('tells listeners when trust changes', async () => {
