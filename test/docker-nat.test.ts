@@ -5,7 +5,13 @@ import type { PeerId } from '@libp2p/interface'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
 import { decodeEnvelope } from '../protocol/envelope/envelope.ts'
 import { TOPICS } from '../protocol/topics.ts'
-import { alertBytes, createHostilePeer, scoreOnNode, type HostilePeer } from './helpers/hostile-peer.ts'
+import {
+  alertBytes,
+  createHostilePeer,
+  scoreOnNode,
+  summaryBytes,
+  type HostilePeer,
+} from './helpers/hostile-peer.ts'
 import { api, startTestNode, stopAndRemove, waitFor } from './helpers/test-node.ts'
 
 /** nginx behind Docker's default bridge: every client arrives as the bridge's gateway */
@@ -157,6 +163,8 @@ describe('an honest node behind Docker NAT stays a member in good standing', () 
       expect(mentions(log, DOCKER_GATEWAY), where).toEqual([])
       expect(mentions(log, MONITOR), where).toEqual([])
     }
+    // the summary left out the block A enforces on its bridge
+    expect(a.defense.counts.unsharedSummaryEntries).toBeGreaterThan(0)
     // nor through catch-up, which B also ran when it joined
     const onBStore = await api(b, '/api/defense/network/threats?limit=200')
     expect(onBStore.body.items.map((t: { indicator: string }) => t.indicator)).toEqual(
@@ -201,7 +209,7 @@ describe('a receiver judges reports about addresses it would never block', () =>
   beforeAll(async () => {
     b = await startTestNode({ cli: { nodeName: 'receiver-b', blocklist: { allowlist: [B_ONLY] } } })
     sender = await createHostilePeer()
-    await sender.connect(b)
+    await sender.connect(b, [TOPICS.alerts, TOPICS.blocklists])
   }, 60_000)
   afterAll(async () => {
     await sender?.stop()
@@ -252,5 +260,23 @@ describe('a receiver judges reports about addresses it would never block', () =>
     expect(trustBefore - trustAfter).toBeLessThan(0.05)
     expect(b.reputation.gossipScore(sender.peerId)).toBe(0)
     expect(b.blocklist.lookup(B_ONLY)).toEqual([])
+  })
+
+  it('takes nothing from summary entries about such addresses, and charges no one for restating them', async () => {
+    const before = { ...b.defense.counts }
+    const charged = b.reputation.get(sender.peerId)?.counts['reported-allowlisted-address'] ?? 0
+    const now = Date.now()
+    const entry = (value: string) => ({ value, score: 0.9, scenario: 'ssh-bf', expiresAt: now + 3_600_000 })
+    const entries = [entry('10.1.2.3'), entry(DOCKER_GATEWAY), entry(B_ONLY), entry('198.18.0.1')]
+    await sender.publish(TOPICS.blocklists, summaryBytes(sender, { seq: 200, entries }, now))
+    await waitFor(
+      () => b.defense.counts.summaryEntries > before.summaryEntries,
+      10_000,
+      'the summary to be weighed',
+    )
+    expect(b.defense.counts.summaryEntries - before.summaryEntries).toBe(1)
+    expect(b.defense.counts.nonRoutableReports - before.nonRoutableReports).toBe(2)
+    expect(b.defense.counts.allowlistedReports - before.allowlistedReports).toBe(1)
+    expect(b.reputation.get(sender.peerId)?.counts['reported-allowlisted-address'] ?? 0).toBe(charged)
   })
 })
