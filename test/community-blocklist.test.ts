@@ -212,7 +212,11 @@ describe('Sybil resistance', () => {
     for (const [i, ip] of ['10.1.2.3', '192.168.7.7', '127.0.0.1'].entries()) {
       await hostile.services.pubsub.publish(TOPICS.alerts, alertFrom(hostileSeed, ip, i + 1))
     }
-    await waitFor(() => honest1.defense.counts.nonRoutableReports >= 3, 5000, 'the reports to be judged')
+    await waitFor(
+      () => (honest1.alerts.counts.ignored.non_routable ?? 0) >= 3,
+      30_000,
+      'the reports to be judged',
+    )
     expect(honest1.blocklist.lookup('10.1.2.3')).toEqual([])
     expect(honest1.reputation.trust(peer)).toBe(trustBefore)
     expect(honest1.reputation.get(peer)?.counts['reported-allowlisted-address']).toBeUndefined()

@@ -30,6 +30,7 @@ import {
   VERIFY_ALLOWANCE_UNKNOWN,
   type PeerUsage,
 } from '../p2p/peer-budget.ts'
+import { nonRoutable } from '../blocklist/allowlist.ts'
 import { CpuSlices, SlicesFullError } from './cpu-slices.ts'
 import type { SequenceCounter } from '../store/sequence-counter.ts'
 import { AlertStore, type AlertOrigin, type StoredAlert } from './alert-store.ts'
@@ -377,6 +378,11 @@ export class AlertService {
         'flood',
         `more than ${FLOOD_SENDER_MARGIN * this.#init.maxPerSenderPerMinute} alerts of one sender in a minute`,
       )
+    }
+    const unshareable = nonRoutable(envelope.body.indicator)
+    if (unshareable !== undefined) {
+      const { entry } = unshareable
+      return refuse('non_routable', `${envelope.body.indicator} is in ${entry.cidr} (${entry.note})`)
     }
     // The live rate limit guards the mesh against floods; a catch-up page is a backlog we asked for, held to a
     // per-sender allowance instead (charged only once the signature verified).

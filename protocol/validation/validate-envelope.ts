@@ -30,6 +30,12 @@ export const VALIDATION_REASONS = {
   rate_limited: 'ignore',
   /** the forwarding peer (or, for catch-up, the sender) used up what its trust allows right now */
   over_budget: 'ignore',
+  /**
+   * about loopback, a private or special-use range, or a prefix broader than any blocklist weighs: it says
+   * nothing about the receiver's network, and an honest node behind NAT can send one by mistake, so it is
+   * neither relayed nor stored nor held against anyone
+   */
+  non_routable: 'ignore',
 } as const satisfies Record<string, Exclude<ValidationAction, 'accept'>>
 
 export type ValidationReason = keyof typeof VALIDATION_REASONS
