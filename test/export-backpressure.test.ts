@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportBlocklist as wholeStringExport } from '../node/blocklist/test-fixtures/whole-string-exporters.ts'
+import { entryView } from '../node/api/routes/blocklist.ts'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
 import { openIdle, readJson, readText, startLargeListNode, type Idle } from './helpers/idle-streams.ts'
 import { stopAndRemove, waitFor } from './helpers/test-node.ts'
@@ -116,6 +117,46 @@ describe('idle export readers on a 110,000-entry blocklist', () => {
       expect(text.length).toBe(expected.length)
       expect(text === expected, `${format} export differs from the whole-string export`).toBe(true)
     }
+  }, 300_000)
+
+  it('puts long JSON pages under the same caps and writes them as c.json did', async () => {
+    const token = (await node.tokens.create({ scope: 'read', name: 'reader-d' })).token
+    const gate = node.bouncers.streams
+    await waitFor(() => gate.counts.open === 0, 30_000, 'the earlier streams to close')
+    const path = '/api/defense/network/blocklist?limit=100000'
+    const pages: Idle[] = []
+    try {
+      for (let i = 0; i < PER_TOKEN; i++) pages.push(await openIdle(base(), path, token))
+      expect(pages.map((s) => s.res.statusCode)).toEqual(Array(PER_TOKEN).fill(200))
+      const over = await openIdle(base(), path, token)
+      expect(over.res.statusCode).toBe(429)
+      expect((await readJson(over.res)).error.message).toContain('for this token')
+      await waitFor(
+        () =>
+          gate.streams().length === PER_TOKEN &&
+          gate.streams().every((s) => s.waitingSince !== undefined && (s.queued ?? 0) > 0),
+        120_000,
+        'every page to wait for its idle client',
+      )
+      for (const s of gate.streams()) {
+        expect(s.kind).toBe('list')
+        expect(s.queued as number).toBeLessThanOrEqual(BUFFER_BYTES)
+      }
+    } finally {
+      for (const { req } of pages) req.destroy()
+    }
+    await waitFor(() => gate.counts.open === 0, 30_000, 'the pages to close')
+
+    // what the route answered in one piece before, for a page that is written in pieces now
+    const bl = node.blocklist
+    const { total, entries } = bl.recent({ limit: 5000 })
+    const items = (await bl.withDetails(entries)).map(entryView)
+    const expected = JSON.stringify({ total, items, allowlist: bl.allowlist.entries(), stats: bl.stats() })
+    const res = await openIdle(base(), '/api/defense/network/blocklist?limit=5000', token)
+    expect(res.res.statusCode).toBe(200)
+    expect(res.res.headers['content-type']).toMatch(/^application\/json/)
+    const text = await readText(res.res)
+    expect(text === expected, 'the page differs from the one-piece answer').toBe(true)
   }, 300_000)
 
   const base = () => node.apiUrl

@@ -22,14 +22,28 @@ interface SortedSnapshot {
   bytes: Uint8Array
 }
 
-const sortedSnapshots = new WeakMap<DecisionSnapshot, SortedSnapshot>()
+/** Built once per snapshot; exports that start while it is being built wait for the same one. */
+const sortedSnapshots = new WeakMap<DecisionSnapshot, Promise<SortedSnapshot>>()
 
-/** Candidates looked at per turn of the event loop while an export is counted (110,000 take about 0.3 s). */
-export const EXPORT_COUNT_SLICE = 2000
+/**
+ * Entries looked up (or parsed) per turn of the event loop while an export is counted: each lookup builds the
+ * entry (a few µs), and up to CHUNKS_PER_TURN exports take their turn in the same one, so that /healthz and the
+ * rest are read in between.
+ */
+export const EXPORT_COUNT_SLICE = 500
 
-function sortSnapshot(snapshot: DecisionSnapshot): SortedSnapshot {
-  const cached = sortedSnapshots.get(snapshot)
-  if (cached !== undefined) return cached
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+function sortSnapshot(snapshot: DecisionSnapshot): Promise<SortedSnapshot> {
+  let sorted = sortedSnapshots.get(snapshot)
+  if (sorted === undefined) {
+    sorted = buildSorted(snapshot)
+    sortedSnapshots.set(snapshot, sorted)
+  }
+  return sorted
+}
+
+async function buildSorted(snapshot: DecisionSnapshot): Promise<SortedSnapshot> {
   const { values } = snapshot
   const n = values.length
   const family = new Uint8Array(n)
@@ -37,6 +51,7 @@ function sortSnapshot(snapshot: DecisionSnapshot): SortedSnapshot {
   const bytes = new Uint8Array(n * 16)
   const valid: number[] = []
   for (let i = 0; i < n; i++) {
+    if (i > 0 && i % (EXPORT_COUNT_SLICE * 4) === 0) await nextTurn()
     let indicator: Indicator
     try {
       indicator = parseIndicator(values[i])
@@ -63,9 +78,7 @@ function sortSnapshot(snapshot: DecisionSnapshot): SortedSnapshot {
       break
     }
   }
-  const sorted = { order, v6Start, family, prefix, bytes }
-  sortedSnapshots.set(snapshot, sorted)
-  return sorted
+  return { order, v6Start, family, prefix, bytes }
 }
 
 /** The sort of exporters.ts's prepareEntries. */
@@ -101,7 +114,8 @@ export async function snapshotExportRows(
   aborted: () => boolean = () => false,
 ): Promise<ExportRows | undefined> {
   const snapshot = read.snapshot
-  const sorted = sortSnapshot(snapshot)
+  const sorted = await sortSnapshot(snapshot)
+  if (aborted()) return undefined
   const now = options.now ?? Number.NEGATIVE_INFINITY
   const added: Candidate[] = []
   for (const entry of read.added(now)) {
@@ -150,7 +164,7 @@ export async function snapshotExportRows(
   for (const family of [4, 6] as const) {
     for (const candidate of candidates(family)) {
       if (++looked % EXPORT_COUNT_SLICE === 0) {
-        await new Promise((resolve) => setImmediate(resolve))
+        await nextTurn()
         if (aborted()) return undefined
       }
       if (candidate.position >= 0) {

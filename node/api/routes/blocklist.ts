@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 import { parseIndicator } from '../../../protocol/indicator.ts'
 import { parseIp } from '../../../protocol/indicator-ip.ts'
@@ -19,7 +19,7 @@ import {
 } from '../../blocklist/exporters.ts'
 import { snapshotExportRows } from '../../bouncer/export-rows.ts'
 import { pacedStream, type StreamSource } from '../../bouncer/paced-stream.ts'
-import { isRefusal } from '../../bouncer/stream-gate.ts'
+import { isRefusal, type StreamGate, type StreamLease } from '../../bouncer/stream-gate.ts'
 import type { ShieldwallNode } from '../../shieldwall-node.ts'
 import { apiError } from '../errors.ts'
 import { doc } from '../openapi/route-doc.ts'
@@ -129,6 +129,77 @@ class ExportSource implements StreamSource {
   }
 }
 
+/** Above this many entries a JSON page is written as the client reads it, under the stream gate. */
+const JSON_ONE_PIECE = 2000
+/** Entries whose stored details are read at once while a long JSON page is written. */
+const JSON_SLICE = 250
+
+const JSON_HEADERS = { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }
+
+/** A lease on the stream gate for this request's token, or the 429 the route answers with. */
+function admit(c: Context, gate: StreamGate, kind: string): StreamLease {
+  const token = (c.get as (key: string) => unknown)('tokenName')
+  const lease = gate.acquire(typeof token === 'string' ? token : 'anonymous', kind)
+  if (isRefusal(lease)) {
+    const err = apiError(429, refusalMessage(lease))
+    err.res?.headers.set('retry-after', String(STREAM_RETRY_AFTER_SECONDS))
+    throw err
+  }
+  return lease
+}
+
+/**
+ * A long JSON page (`limit` up to 100,000) written a slice at a time: the same bytes `c.json` wrote, except that
+ * an entry removed while the page is written is left out of it.
+ */
+class JsonPageSource implements StreamSource {
+  readonly #head: string
+  readonly #values: string[]
+  readonly #read: (values: string[]) => Promise<BlockEntry[]>
+  readonly #tail: string
+  #at = 0
+  #written = 0
+  /** a slice read with its details, handed out an item at a time so a piece overshoots its budget by one */
+  #ready: BlockEntry[] = []
+  #state: 'head' | 'items' | 'done' = 'head'
+
+  constructor(
+    head: string,
+    values: string[],
+    read: (values: string[]) => Promise<BlockEntry[]>,
+    tail: string,
+  ) {
+    this.#head = head
+    this.#values = values
+    this.#read = read
+    this.#tail = tail
+  }
+
+  async next(budget: number): Promise<string | undefined> {
+    if (this.#state === 'done') return undefined
+    let out = ''
+    if (this.#state === 'head') {
+      out += this.#head
+      this.#state = 'items'
+    }
+    while (out.length < budget) {
+      if (this.#ready.length === 0) {
+        if (this.#at >= this.#values.length) {
+          this.#state = 'done'
+          return out + this.#tail
+        }
+        const slice = this.#values.slice(this.#at, this.#at + JSON_SLICE)
+        this.#at += slice.length
+        this.#ready = (await this.#read(slice)).reverse()
+        continue
+      }
+      const entry = this.#ready.pop() as BlockEntry
+      out += (this.#written++ > 0 ? ',' : '') + JSON.stringify(entryView(entry))
+    }
+    return out
+  }
+}
+
 /** An expiry as the API shows it: ISO time, or null for a block that never expires. */
 export function expiryView(expiresAt: number): string | null {
   return expiresAt >= NEVER ? null : new Date(expiresAt).toISOString()
@@ -160,13 +231,7 @@ export function blocklistRoutes(node: ShieldwallNode): Hono {
           checkExport(format, options)
           if (c.req.method === 'HEAD') return c.body(null, 200, EXPORT_HEADERS)
           const gate = node.bouncers.streams
-          const token = (c.get as (key: string) => unknown)('tokenName')
-          const lease = gate.acquire(typeof token === 'string' ? token : 'anonymous', 'export')
-          if (isRefusal(lease)) {
-            const err = apiError(429, refusalMessage(lease))
-            err.res?.headers.set('retry-after', String(STREAM_RETRY_AFTER_SECONDS))
-            throw err
-          }
+          const lease = admit(c, gate, 'export')
           let rows: (aborted: () => boolean) => Promise<ExportRows | undefined>
           if (ip !== undefined) {
             // the few entries covering one address
@@ -189,6 +254,26 @@ export function blocklistRoutes(node: ShieldwallNode): Hono {
             ...(outgoing !== undefined ? { outgoing } : {}),
           })
           return c.body(body, 200, EXPORT_HEADERS)
+        }
+        if (ip === undefined && limit > JSON_ONE_PIECE) {
+          if (c.req.method === 'HEAD') return c.body(null, 200, JSON_HEADERS)
+          const gate = node.bouncers.streams
+          const lease = admit(c, gate, 'list')
+          const chosen = bl.recent({ limit, ...(origin !== undefined ? { origin } : {}) })
+          // the page's values only: its entries (and their stored details) are read again as they are written
+          const values = chosen.entries.map((e) => e.value)
+          const source = new JsonPageSource(
+            `{"total":${chosen.total},"items":[`,
+            values,
+            (slice) => bl.withDetails(slice.flatMap((value) => bl.get(value) ?? [])),
+            `],"allowlist":${JSON.stringify(bl.allowlist.entries())},"stats":${JSON.stringify(bl.stats())}}`,
+          )
+          const outgoing = outgoingOf(c)
+          const body = pacedStream(source, lease, {
+            bufferBytes: gate.limits.bufferBytes,
+            ...(outgoing !== undefined ? { outgoing } : {}),
+          })
+          return c.body(body, 200, JSON_HEADERS)
         }
         let total: number
         let page: BlockEntry[]
