@@ -10,9 +10,14 @@ import {
   toNftables,
   toNginx,
   toPlain,
+  exportChunks,
+  exportRows,
+  formatTimeouts,
+  EXPORT_FORMATS,
   type ExportEntry,
   type ExportFormat,
 } from './exporters.ts'
+import { exportBlocklist as wholeStringExport } from './test-fixtures/whole-string-exporters.ts'
 
 const NOW = 1_700_000_000_000
 const NEVER = 8_640_000_000_000_000
@@ -142,6 +147,42 @@ describe('exporters', () => {
     expect(() => toNftables([], { name: 'x; flush ruleset' })).toThrow(
       expect.objectContaining({ name: 'InvalidExportNameError' }),
     )
+  })
+
+  it('writes, a piece at a time, exactly what the whole-string exporters wrote', () => {
+    // more than one nft statement per set, /0s (ipset halves), duplicates with different timeouts, nested
+    // ranges, other spellings of the same value, expired and invalid entries
+    const many: ExportEntry[] = Array.from({ length: 2500 }, (_, i) => ({
+      value: i % 3 === 0 ? `2001:db8:${i}::/48` : `203.${(i >> 8) & 255}.${i & 255}.${(i * 7) & 255}`,
+      expiresAt: i % 11 === 0 ? NEVER : NOW + (i - 100) * 1000,
+    }))
+    const inputs: ExportEntry[][] = [
+      [],
+      ENTRIES,
+      [...ENTRIES, ...many],
+      [
+        ...many,
+        { value: '0.0.0.0/0', expiresAt: NOW + 5000 },
+        { value: '::/0', expiresAt: NEVER },
+        { value: '203.0.113.9', expiresAt: NOW + 1000 },
+        { value: '203.0.113.9', expiresAt: NOW + 9000 },
+        { value: '2001:DB8:0::1', expiresAt: NOW + 3000 },
+        { value: 'not an address', expiresAt: NEVER },
+      ],
+    ]
+    for (const entries of inputs) {
+      for (const format of EXPORT_FORMATS) {
+        for (const options of [{ now: NOW }, { now: NOW, timeouts: true, name: 'edge' }, {}]) {
+          const expected = wholeStringExport(format, entries, options)
+          expect(exportBlocklist(format, entries, options)).toBe(expected)
+          const prepared = formatTimeouts(format, options)
+          const pieces = [...exportChunks(format, exportRows(prepareEntries(entries, prepared)), prepared)]
+          expect(pieces.join('')).toBe(expected)
+          // pieces are a line or one element: a paced stream never has to take a large one at once
+          expect(Math.max(0, ...pieces.slice(1).map((p) => p.length))).toBeLessThan(200)
+        }
+      }
+    }
   })
 
   it.skipIf(typeof nft === 'string')(
