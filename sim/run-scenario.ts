@@ -516,6 +516,7 @@ function buildReport(b: BuildInput): SimReport {
       alertsAccepted: st.alertCounts.accepted,
       alertsRejected: st.alertCounts.rejected,
       alertsIgnored: st.alertCounts.ignored,
+      alertsHeld: st.alertCounts.held,
     }
   })
   const bytes = perNode.map((n) => n.bytesSent).sort((x, y) => x - y)

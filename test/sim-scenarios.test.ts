@@ -74,10 +74,17 @@ describe('simulator scenarios', () => {
       expect(r.trust.hostileDrop).toBeGreaterThan(0)
       expect(r.trust.final.hostileMean as number).toBeLessThan(r.trust.final.honestMean as number)
       if (trust === 'organic') expect(r.trust.warmUp?.reached).toBe(true)
-      // the flood is held back: by the per-sender rate limit, or before it by gossipsub, once the crowd's false
-      // reports of allowlisted staff turned its gossip score negative
-      const ignored = r.perNode.filter((n) => n.role === 'honest').some((n) => n.alertsIgnored > 0)
-      expect(ignored || (r.trust.gossipScore.hostileMean ?? 0) < 0).toBe(true)
+      // The flood is held back at the source: the flooder runs the real daemon, whose node keeps what passes the
+      // per-sender rate off the mesh (the intake's own limit is tested in node/alerts/alert-service.test.ts).
+      // What honest nodes then ignore, and the crowd's gossip score, depend on how fast a busy machine runs the
+      // flood (in one loaded run neither showed), so they are printed, not asserted.
+      const held = r.perNode.filter((n) => n.role === 'hostile').reduce((sum, n) => sum + n.alertsHeld, 0)
+      expect(held).toBeGreaterThan(0)
+      const ignored = r.perNode.filter((n) => n.role === 'honest').map((n) => n.alertsIgnored)
+      console.log(
+        `sybil-false-reports (${trust}): flooder held ${held}, honest nodes ignored ${ignored.join('/')}, ` +
+          `hostile gossip score ${r.trust.gossipScore.hostileMean}`,
+      )
     })
   }
 

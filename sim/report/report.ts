@@ -26,6 +26,8 @@ export interface NodeReport {
   alertsAccepted: number
   alertsRejected: number
   alertsIgnored: number
+  /** its own alerts it stored but did not gossip: past the per-sender rate every peer holds it to */
+  alertsHeld: number
 }
 
 export interface AssertionResult {

@@ -24,7 +24,7 @@ interface MemberState {
   gossip: GossipCounts
   /** ids of distinct gossip messages received, across restarts */
   seen: Set<string>
-  alertCounts: { accepted: number; rejected: number; ignored: number }
+  alertCounts: { accepted: number; rejected: number; ignored: number; held: number }
   detach?: () => void
 }
 
@@ -55,7 +55,7 @@ export class ShardRuntime implements Shard {
           watcher: new BlockWatcher(),
           gossip: newGossipCounts(),
           seen: new Set(),
-          alertCounts: { accepted: 0, rejected: 0, ignored: 0 },
+          alertCounts: { accepted: 0, rejected: 0, ignored: 0, held: 0 },
         })
   }
 
@@ -244,4 +244,5 @@ function addCounts(st: Pick<MemberState, 'alertCounts'>, node: ShieldwallNode): 
   st.alertCounts.accepted += c.accepted
   st.alertCounts.rejected += sum(c.rejected)
   st.alertCounts.ignored += sum(c.ignored)
+  st.alertCounts.held += c.held
 }

@@ -83,7 +83,7 @@ export interface MemberCollection {
   localAt: Map<string, number>
   sightedAt: Map<string, number>
   gossip: GossipCounts
-  alertCounts: { accepted: number; rejected: number; ignored: number }
+  alertCounts: { accepted: number; rejected: number; ignored: number; held: number }
 }
 
 export interface ShardCollection {
