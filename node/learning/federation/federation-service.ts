@@ -43,10 +43,15 @@ import {
 import { TOPIC_MESSAGES } from '../../../protocol/messages/registry.ts'
 import { TOPICS } from '../../../protocol/topics.ts'
 import {
+  checkBody,
   checkFreshness,
-  validateEnvelope,
+  checkHeader,
+  checkSignature,
+  isUnverified,
+  VALIDATION_REASONS,
   type ValidationReason,
 } from '../../../protocol/validation/validate-envelope.ts'
+import { allowanceFor, PeerBudget, strangerPool, type Allowance } from '../../p2p/peer-budget.ts'
 import { SenderRateLimiter } from '../../alerts/sender-rate-limiter.ts'
 import type { Logger } from '../../logging/logger.ts'
 import type { Store } from '../../store/open-store.ts'
@@ -250,6 +255,19 @@ export interface FederationComponents {
   trustOf?: (peerId: string) => number
 }
 
+/**
+ * What a forwarding peer may make this node spend on the models topic (issue 15), scaled by trust as on the
+ * alerts topic (node/p2p/peer-budget.ts) but sized for this topic: a member sends one update and one announce a
+ * round, so a relay hands over at most about twice the members' count per round, in a burst at training time.
+ * A stranger may be judged for 640 messages at once and verified for 64 (a round of a 32-member community that
+ * trusts nobody yet), refilled slowly; a trusted peer a hundred times that. Peers below the trusted threshold
+ * together draw on one pool of ten strangers' worth, so fresh identities do not add up.
+ */
+export const MODEL_JUDGE_ALLOWANCE_UNKNOWN: Allowance = { perSecond: 5, burst: 640 }
+export const MODEL_JUDGE_ALLOWANCE_TRUSTED: Allowance = { perSecond: 500, burst: 64_000 }
+export const MODEL_VERIFY_ALLOWANCE_UNKNOWN: Allowance = { perSecond: 0.5, burst: 64 }
+export const MODEL_VERIFY_ALLOWANCE_TRUSTED: Allowance = { perSecond: 50, burst: 6_400 }
+
 /** Model-specific reasons on top of the envelope validator's. */
 export const FEDERATION_REASONS = {
   non_finite: 'reject',
@@ -375,6 +393,8 @@ export class FederationService {
   readonly #registry: ModelRegistry
   readonly #settings
   readonly #limiter: SenderRateLimiter
+  readonly #judgeBudget: PeerBudget
+  readonly #verifyBudget: PeerBudget
   readonly #publicKeyHex: string
   readonly #peerId: string
   #ledger: PrivacyLedger
@@ -404,9 +424,11 @@ export class FederationService {
   readonly #aggregationListeners = new Set<(record: AggregationRecord) => void>()
   #chain: Promise<unknown> = Promise.resolve()
   #started = false
-  readonly counts = { published: 0, announced: 0, accepted: 0, rejected: {}, ignored: {} } as {
+  readonly counts = { published: 0, announced: 0, accepted: 0, verified: 0, rejected: {}, ignored: {} } as {
     published: number
     announced: number
+    /** signatures checked: what forwarding peers' verification budgets bound */
+    verified: number
     accepted: number
     rejected: Partial<Record<ModelValidationReason, number>>
     ignored: Partial<Record<ModelValidationReason, number>>
@@ -430,6 +452,18 @@ export class FederationService {
     this.#settings = components.store.sublevel<string, string>('federation', { valueEncoding: 'utf8' })
     this.#ledger = this.#newLedger(init.epsilonBudget)
     this.#limiter = new SenderRateLimiter(init.maxPerSenderPerMinute)
+    const budgetTrust = (peer: string) => this.#trust(peer)
+    this.#judgeBudget = new PeerBudget(
+      (peer) => allowanceFor(budgetTrust(peer), MODEL_JUDGE_ALLOWANCE_UNKNOWN, MODEL_JUDGE_ALLOWANCE_TRUSTED),
+      undefined,
+      strangerPool(MODEL_JUDGE_ALLOWANCE_UNKNOWN, budgetTrust, init.syncTrustedThreshold),
+    )
+    this.#verifyBudget = new PeerBudget(
+      (peer) =>
+        allowanceFor(budgetTrust(peer), MODEL_VERIFY_ALLOWANCE_UNKNOWN, MODEL_VERIFY_ALLOWANCE_TRUSTED),
+      undefined,
+      strangerPool(MODEL_VERIFY_ALLOWANCE_UNKNOWN, budgetTrust, init.syncTrustedThreshold),
+    )
     this.#publicKeyHex = Buffer.from(components.publicKey).toString('hex')
     this.#peerId = peerIdFromEd25519PublicKey(components.publicKey).toString()
     const features = MODEL_FEATURE_SETS[init.features]
@@ -873,38 +907,71 @@ export class FederationService {
 
   // ---- intake ----
 
-  /** Judges wire bytes from the models topic; accepted updates join their round. Shared by gossip and tests. */
-  intake(bytes: Uint8Array): ModelVerdict {
+  /**
+   * Judges wire bytes from the models topic; accepted updates join their round. Shared by gossip and tests.
+   * Cheapest first, the signature last (issue 15): the forwarding peer's judging budget (before decoding), size,
+   * decoding, type, times, schema, the sender's rate, then everything this node's own state can refuse (round,
+   * base, architecture, a second update, a full round), then the forwarding peer's verification budget, and only
+   * then the Ed25519 signature. An update's weights are decoded only once it is proven genuine and wanted.
+   * `peer` is the forwarding peer on the gossip path; without one (tests, tools) no budget applies.
+   */
+  intake(bytes: Uint8Array, peer?: string): ModelVerdict {
     const now = this.#clock()
-    const verdict = validateEnvelope(bytes, TOPIC_MESSAGES[TOPICS.models], now, {
+    if (peer !== undefined) {
+      const judged = this.#judgeBudget.take(peer, now)
+      if (judged === 'flood')
+        return this.#count(refuse('flood', 'far more model messages than allowed', peer))
+      if (judged !== 'ok')
+        return this.#count(refuse('over_budget', 'more model messages than allowed now', peer))
+    }
+    const limits = {
       maxBytes: this.init.maxMessageBytes,
       maxClockSkewMs: this.init.maxClockSkewMs,
       maxTtlMs: MAX_TTL_MS,
-    })
-    if (verdict.action !== 'accept') return this.#count(verdict)
-    const envelope = verdict.envelope
+    }
+    const header = checkHeader(bytes, TOPIC_MESSAGES[TOPICS.models], now, limits)
+    if (!isUnverified(header)) return this.#count(header as Refusal)
+    const checked = checkBody(header, limits)
+    if (!isUnverified(checked)) return this.#count(checked as Refusal)
+    const envelope = checked.envelope
     const sender = Buffer.from(envelope.sender).toString('hex')
+    const peerId = peerIdFromEd25519PublicKey(envelope.sender).toString()
     const fresh = checkFreshness(
       envelope,
       { seen: false, recentFromSender: this.#limiter.recent(sender, now) },
       { maxPerSenderPerMinute: this.init.maxPerSenderPerMinute },
     )
-    const peerId = peerIdFromEd25519PublicKey(envelope.sender).toString()
     if (fresh.action !== 'accept') return this.#count({ ...fresh, peerId })
+    const isUpdate = envelope.type === MODEL_UPDATE_TYPE
+    const refused = isUpdate
+      ? this.#refuseUpdate(envelope as Envelope<ModelUpdateBody>, sender, peerId, now)
+      : this.#refuseAnnounce(envelope as Envelope<ModelAnnounceBody>, peerId, now)
+    if (refused !== undefined) return this.#count(refused)
+    if (peer !== undefined) {
+      // past this budget the message is only dropped: the judging budget and the sender's rate bound floods
+      const verifying = this.#verifyBudget.take(peer, now)
+      if (verifying !== 'ok') {
+        return this.#count(refuse('over_budget', 'more signatures than this peer is allowed now', peer))
+      }
+    }
+    this.counts.verified++
+    const signed = checkSignature(checked)
+    if (signed.action !== 'accept') return this.#count({ ...(signed as Refusal), peerId })
+    // only a genuine message is charged to the sender it names: a forgery never spends an honest sender's rate
     this.#limiter.record(sender, now)
-    const result =
-      envelope.type === MODEL_UPDATE_TYPE
-        ? this.#intakeUpdate(envelope as Envelope<ModelUpdateBody>, sender, peerId, now)
-        : this.#intakeAnnounce(envelope as Envelope<ModelAnnounceBody>, peerId, now)
+    const result = isUpdate
+      ? this.#acceptUpdate(envelope as Envelope<ModelUpdateBody>, sender, peerId, now)
+      : this.#acceptAnnounce(envelope as Envelope<ModelAnnounceBody>, peerId, now)
     return this.#count(result)
   }
 
-  #intakeUpdate(
+  /** What this node's state refuses an update for, before its signature is checked; undefined if nothing. */
+  #refuseUpdate(
     envelope: Envelope<ModelUpdateBody>,
     sender: string,
     peerId: string,
     now: number,
-  ): ModelVerdict {
+  ): ModelVerdict | undefined {
     const body = envelope.body
     const model = this.#global?.model
     const globalId = this.#global?.id ?? ''
@@ -933,7 +1000,17 @@ export class FederationService {
     if (updates.has(sender)) return refuse('duplicate', `a second update for round ${body.round}`, peerId)
     if (updates.size >= this.init.maxParticipants)
       return refuse('round_full', `${updates.size} updates`, peerId)
-    // decoding copies every parameter: only for an update the round would take
+    return undefined
+  }
+
+  /** A genuine update the round wants: decoded (which copies every parameter) and joined to its round. */
+  #acceptUpdate(
+    envelope: Envelope<ModelUpdateBody>,
+    sender: string,
+    peerId: string,
+    now: number,
+  ): ModelVerdict {
+    const body = envelope.body
     let delta: Float32Array
     try {
       delta = flattenWeights(decodeWeights(body as EncodedWeights))
@@ -943,7 +1020,7 @@ export class FederationService {
     for (let i = 0; i < delta.length; i++) {
       if (!Number.isFinite(delta[i])) return refuse('non_finite', `parameter ${i} is ${delta[i]}`, peerId)
     }
-    updates.set(sender, {
+    this.#roundUpdates(body.round).set(sender, {
       sender,
       peerId,
       delta,
@@ -957,7 +1034,12 @@ export class FederationService {
     return { action: 'accept', kind: 'update', peerId }
   }
 
-  #intakeAnnounce(envelope: Envelope<ModelAnnounceBody>, peerId: string, now: number): ModelVerdict {
+  /** An announce whose round does not fit the clock is refused before its signature is checked. */
+  #refuseAnnounce(
+    envelope: Envelope<ModelAnnounceBody>,
+    peerId: string,
+    now: number,
+  ): ModelVerdict | undefined {
     const body = envelope.body
     // a round ahead of the clock would stay "latest" and "recent" for ever
     if (!this.#roundClock.fits(body.round, now)) {
@@ -967,6 +1049,11 @@ export class FederationService {
         peerId,
       )
     }
+    return undefined
+  }
+
+  #acceptAnnounce(envelope: Envelope<ModelAnnounceBody>, peerId: string, now: number): ModelVerdict {
+    const body = envelope.body
     const peer = this.#peer(peerId)
     if (peer.lastAnnounce === null || body.round >= peer.lastAnnounce.round) {
       peer.lastAnnounce = { modelHash: body.modelHash, round: body.round, at: now }
@@ -996,7 +1083,7 @@ export class FederationService {
 
   #validateGossip(peer: PeerId, msg: Message): TopicValidatorResult {
     try {
-      const verdict = this.intake(msg.data)
+      const verdict = this.intake(msg.data, peer.toString())
       if (verdict.action === 'accept') return TopicValidatorResult.Accept
       this.#log.debug(
         { peer: peer.toString(), reason: verdict.reason, detail: verdict.detail },
@@ -1432,8 +1519,15 @@ export class FederationMismatchError extends Error {
   override name = 'FederationMismatchError'
 }
 
-function refuse(reason: FederationReason, detail: string, peerId: string): ModelVerdict {
-  return { action: FEDERATION_REASONS[reason], reason, detail, peerId }
+/** what the envelope validator answers when it does not accept */
+type Refusal = { action: 'reject' | 'ignore'; reason: ValidationReason; detail: string }
+
+function refuse(reason: ModelValidationReason, detail: string, peerId: string): ModelVerdict {
+  const action =
+    reason in FEDERATION_REASONS
+      ? FEDERATION_REASONS[reason as FederationReason]
+      : VALIDATION_REASONS[reason as ValidationReason]
+  return { action, reason, detail, peerId }
 }
 
 function assertVector(x: ArrayLike<number>, dims: number): void {
