@@ -80,9 +80,7 @@ import {
 } from '../registry/model-registry.ts'
 import { aggregateRound, type RoundAggregate, type RoundUpdate } from './aggregate-round.ts'
 import {
-  DEFAULT_MAX_FLIP_SHARE,
-  DEFAULT_MAX_MEAN_SHIFT,
-  DEFAULT_MIN_SHIFT_WINDOWS,
+  DEFAULT_GATE_INIT,
   MAX_SHIFT_WINDOWS,
   canJudge,
   evaluate,
@@ -209,12 +207,7 @@ export const DEFAULT_FEDERATION_INIT: FederationInit = {
   delta: 1e-5,
   clipNorm: 1,
   noiseMultiplier: 1.1,
-  f1Margin: 0.05,
-  lossMargin: 0.15,
-  minValidation: 20,
-  maxFlipShare: DEFAULT_MAX_FLIP_SHARE,
-  maxMeanShift: DEFAULT_MAX_MEAN_SHIFT,
-  minShiftWindows: DEFAULT_MIN_SHIFT_WINDOWS,
+  ...DEFAULT_GATE_INIT,
   perClass: 2000,
   validationFraction: 0.2,
   benignSampleRate: 0.25,

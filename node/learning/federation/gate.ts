@@ -30,28 +30,25 @@ export interface GateInit {
   minShiftWindows: number
 }
 
-/**
- * The seeded initial model scores ordinary windows around 0.2 and a trained one moves most of them by well under
- * 0.3; a model that calls everything an attack (every weight 0.5: issue 15) moves them by ~0.8 and flips all of
- * them. A fifth of the windows flipping is more than a round of honest learning does to mostly benign traffic.
- */
-export const DEFAULT_MAX_FLIP_SHARE = 0.2
-export const DEFAULT_MAX_MEAN_SHIFT = 0.35
-export const DEFAULT_MIN_SHIFT_WINDOWS = 10
 /** recent windows scored per judgement: enough to see a shift, bounded so a gate costs little */
 export const MAX_SHIFT_WINDOWS = 500
 
 /**
- * Margins wide enough for honest noise (a DP-noised first round from a random start can raise a few hundred
- * examples' log-loss by ~0.1) and narrow enough for harm (a poisoned aggregate raises it by 0.5 and more).
+ * The gate's defaults, in one place for the federation service and the tests (config/schema.ts states the same
+ * values for operators). Margins wide enough for honest noise (a DP-noised first round from a random start can
+ * raise a few hundred examples' log-loss by ~0.1) and narrow enough for harm (a poisoned aggregate raises it by 0.5
+ * and more). Without labels: the seeded initial model scores ordinary windows around 0.2 and a trained one moves
+ * most of them by well under 0.3; a model that calls everything an attack (every weight 0.5: issue 15) moves them
+ * by ~0.8 and flips all of them. A fifth of the windows flipping is more than a round of honest learning does to
+ * mostly benign traffic.
  */
 export const DEFAULT_GATE_INIT: GateInit = {
   f1Margin: 0.05,
   lossMargin: 0.15,
   minValidation: 20,
-  maxFlipShare: DEFAULT_MAX_FLIP_SHARE,
-  maxMeanShift: DEFAULT_MAX_MEAN_SHIFT,
-  minShiftWindows: DEFAULT_MIN_SHIFT_WINDOWS,
+  maxFlipShare: 0.2,
+  maxMeanShift: 0.35,
+  minShiftWindows: 10,
 }
 
 /** How a candidate would change the scores of the node's own recent windows, compared with the current model. */
