@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportBlocklist as wholeStringExport } from '../node/blocklist/test-fixtures/whole-string-exporters.ts'
 import { entryView } from '../node/api/routes/blocklist.ts'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
-import { openIdle, readJson, readText, startLargeListNode, type Idle } from './helpers/idle-streams.ts'
+import {
+  fillStreamCaps,
+  openIdle,
+  readJson,
+  readText,
+  startLargeListNode,
+  waitForIdleStreams,
+  type Idle,
+} from './helpers/idle-streams.ts'
 import { stopAndRemove, waitFor } from './helpers/test-node.ts'
 
 /**
@@ -53,30 +61,12 @@ describe('idle export readers on a 110,000-entry blocklist', () => {
     const b = (await node.tokens.create({ scope: 'read', name: 'reader-b' })).token
     // The largest export (ipset, timeouts, the longest name: about 7 MB here), so that each is far more than the
     // kernel's socket buffers take on loopback and the rest would wait in the node's memory.
-    const path = (_i: number) =>
-      `/api/defense/network/blocklist?format=ipset&timeouts=1&name=${'a'.repeat(23)}`
-    for (let i = 0; i < PER_TOKEN; i++) idle.push(await openIdle(base, path(i), a))
-    expect(idle.map((s) => s.res.statusCode)).toEqual(Array(PER_TOKEN).fill(200))
-    const overToken = await openIdle(base, path(0), a)
-    expect(overToken.res.statusCode).toBe(429)
-    expect(overToken.res.headers['retry-after']).toBe('10')
-    expect((await readJson(overToken.res)).error.message).toContain('for this token')
-
-    for (let i = PER_TOKEN; i < TOTAL; i++) idle.push(await openIdle(base, path(i), b))
-    expect(idle.map((s) => s.res.statusCode)).toEqual(Array(TOTAL).fill(200))
-    const overTotal = await openIdle(base, path(1), b)
-    expect(overTotal.res.statusCode).toBe(429)
-    expect((await readJson(overTotal.res)).error.message).toContain('on this node')
+    const path = `/api/defense/network/blocklist?format=ipset&timeouts=1&name=${'a'.repeat(23)}`
+    await fillStreamCaps(base, path, [a, b], { perToken: PER_TOKEN, total: TOTAL }, idle)
 
     // Every export has been handed what its socket would take and now waits for its client.
     const gate = node.bouncers.streams
-    await waitFor(
-      () =>
-        gate.streams().length === TOTAL &&
-        gate.streams().every((s) => s.waitingSince !== undefined && (s.queued ?? 0) > 0),
-      120_000,
-      'every export to wait for its idle client',
-    )
+    await waitForIdleStreams(gate, TOTAL, 120_000, 'every export to wait for its idle client')
     for (const s of gate.streams()) {
       expect(s.kind).toBe('export')
       expect(s.queued).toBeDefined()
@@ -101,7 +91,7 @@ describe('idle export readers on a 110,000-entry blocklist', () => {
       ),
     )
     expect(closed).toEqual(Array(TOTAL).fill(true))
-    const again = await openIdle(base, path(0), a)
+    const again = await openIdle(base, path, a)
     expect(again.res.statusCode).toBe(200)
     again.req.destroy()
   }, 300_000)
@@ -131,13 +121,7 @@ describe('idle export readers on a 110,000-entry blocklist', () => {
       const over = await openIdle(base(), path, token)
       expect(over.res.statusCode).toBe(429)
       expect((await readJson(over.res)).error.message).toContain('for this token')
-      await waitFor(
-        () =>
-          gate.streams().length === PER_TOKEN &&
-          gate.streams().every((s) => s.waitingSince !== undefined && (s.queued ?? 0) > 0),
-        120_000,
-        'every page to wait for its idle client',
-      )
+      await waitForIdleStreams(gate, PER_TOKEN, 120_000, 'every page to wait for its idle client')
       for (const s of gate.streams()) {
         expect(s.kind).toBe('list')
         expect(s.queued as number).toBeLessThanOrEqual(BUFFER_BYTES)

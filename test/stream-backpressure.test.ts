@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
-import { openIdle, readJson, startLargeListNode, type Idle } from './helpers/idle-streams.ts'
+import {
+  fillStreamCaps,
+  openIdle,
+  startLargeListNode,
+  waitForIdleStreams,
+  type Idle,
+} from './helpers/idle-streams.ts'
 import { stopAndRemove, waitFor } from './helpers/test-node.ts'
 
 /**
@@ -48,32 +54,18 @@ describe('idle snapshot readers on a 110,000-entry blocklist', () => {
     const a = (await node.tokens.create({ scope: 'read', name: 'reader-a' })).token
     const b = (await node.tokens.create({ scope: 'read', name: 'reader-b' })).token
 
-    for (let i = 0; i < PER_TOKEN; i++) idle.push(await openIdle(base, path, a))
-    expect(idle.map((s) => s.res.statusCode)).toEqual(Array(PER_TOKEN).fill(200))
-    // one token past its share
-    const overToken = await openIdle(base, path, a)
-    expect(overToken.res.statusCode).toBe(429)
-    expect(overToken.res.headers['retry-after']).toBe('10')
-    const body = await readJson(overToken.res)
-    expect(body.error.status).toBe(429)
-    expect(body.error.message).toContain('for this token')
-
-    // another token fills the node's total, then is refused too
-    for (let i = PER_TOKEN; i < TOTAL; i++) idle.push(await openIdle(base, path, b))
-    expect(idle.map((s) => s.res.statusCode)).toEqual(Array(TOTAL).fill(200))
-    const overTotal = await openIdle(base, path, b)
-    expect(overTotal.res.statusCode).toBe(429)
-    expect((await readJson(overTotal.res)).error.message).toContain('on this node')
+    const { overToken } = await fillStreamCaps(
+      base,
+      path,
+      [a, b],
+      { perToken: PER_TOKEN, total: TOTAL },
+      idle,
+    )
+    expect(overToken.error.status).toBe(429)
 
     // Every reader has been handed what its socket would take and is now waiting for its client.
     const gate = node.bouncers.streams
-    await waitFor(
-      () =>
-        gate.streams().length === TOTAL &&
-        gate.streams().every((s) => s.waitingSince !== undefined && (s.queued ?? 0) > 0),
-      60_000,
-      'every stream to wait for its idle client',
-    )
+    await waitForIdleStreams(gate, TOTAL, 60_000, 'every stream to wait for its idle client')
     // One snapshot for all: the list was read once (the node starts building it at start, before the count
     // began), not once per connection.
     expect(node.bouncers.feed.snapshots.builds).toBe(1)

@@ -1,9 +1,11 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http'
+import { expect } from 'vitest'
+import type { StreamGate } from '../../node/bouncer/stream-gate.ts'
 import { loadConfig } from '../../config/index.ts'
 import { silentLogger } from '../../node/logging/logger.ts'
 import { ShieldwallNode } from '../../node/shieldwall-node.ts'
 import { writeSyntheticStore } from '../../bench/decisions/synthetic-blocklist.ts'
-import { tempDir } from './test-node.ts'
+import { tempDir, waitFor } from './test-node.ts'
 
 /** A response whose body is never read. */
 export interface Idle {
@@ -60,4 +62,51 @@ export async function startLargeListNode(options: {
   })
   await node.start()
   return node
+}
+
+/**
+ * Fills a node's stream caps from two read tokens: `perToken` idle streams on the first, which is then refused one
+ * more with 429 (retry-after 10), and the rest of `total` on the second, which is then refused for the node's
+ * total. The admitted streams are pushed onto `idle` as they open (so a failing test still closes them); the two
+ * refusals' bodies are returned.
+ */
+export async function fillStreamCaps(
+  base: string,
+  path: string,
+  tokens: readonly [string, string],
+  caps: { perToken: number; total: number },
+  idle: Idle[],
+): Promise<{ overToken: any; overTotal: any }> {
+  const [a, b] = tokens
+  for (let i = 0; i < caps.perToken; i++) idle.push(await openIdle(base, path, a))
+  expect(idle.map((s) => s.res.statusCode)).toEqual(Array(caps.perToken).fill(200))
+  const overTokenRes = await openIdle(base, path, a)
+  expect(overTokenRes.res.statusCode).toBe(429)
+  expect(overTokenRes.res.headers['retry-after']).toBe('10')
+  const overToken = await readJson(overTokenRes.res)
+  expect(overToken.error.message).toContain('for this token')
+
+  for (let i = caps.perToken; i < caps.total; i++) idle.push(await openIdle(base, path, b))
+  expect(idle.map((s) => s.res.statusCode)).toEqual(Array(caps.total).fill(200))
+  const overTotalRes = await openIdle(base, path, b)
+  expect(overTotalRes.res.statusCode).toBe(429)
+  const overTotal = await readJson(overTotalRes.res)
+  expect(overTotal.error.message).toContain('on this node')
+  return { overToken, overTotal }
+}
+
+/** Waits until the gate holds `count` streams, each handed what its socket would take and waiting for its client. */
+export async function waitForIdleStreams(
+  gate: StreamGate,
+  count: number,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  await waitFor(
+    () =>
+      gate.streams().length === count &&
+      gate.streams().every((s) => s.waitingSince !== undefined && (s.queued ?? 0) > 0),
+    timeoutMs,
+    what,
+  )
 }
