@@ -7,6 +7,7 @@ import { openStore } from '../node/store/open-store.ts'
 import { TOPIC_MESSAGES } from '../protocol/messages/registry.ts'
 import { TOPICS } from '../protocol/topics.ts'
 import { validateEnvelope } from '../protocol/validation/validate-envelope.ts'
+import { loopbackNodeArgs, writeDecisionPerLineConfig } from './helpers/decision-per-line.ts'
 import { startProcess, stopProcess, type RunningProcess } from './helpers/processes.ts'
 import { tempDir } from './helpers/test-node.ts'
 
@@ -48,31 +49,9 @@ describe('kill -9 while following a log', () => {
     const log = join(logs, 'auth.log')
     await writeFile(log, '')
     const config = join(logs, 'shieldwall.json')
-    await writeFile(
-      config,
-      JSON.stringify({
-        sources: [{ path: log, format: 'sshd', startAt: 'beginning' }],
-        // every failed login is a ban of its own: one line, one decision, one alert
-        detect: {
-          scenarios: { 'ssh-bf': { capacity: 0 } },
-          stats: { enabled: false },
-          anomaly: { enabled: false },
-        },
-        learning: { enabled: false },
-      }),
-    )
-    const args = [
-      '--config',
-      config,
-      '--data-dir',
-      dataDir,
-      '--api',
-      '127.0.0.1:0',
-      '--listen',
-      '/ip4/127.0.0.1/tcp/0',
-      '--log-level',
-      'warn',
-    ]
+    // every failed login is a ban of its own: one line, one decision, one alert
+    await writeDecisionPerLineConfig(config, log)
+    const args = loopbackNodeArgs(config, dataDir)
     const start = async () => {
       const p = await startProcess(args)
       started.push(p)

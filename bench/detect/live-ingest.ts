@@ -17,29 +17,20 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DetectSchema } from '../../config/schema.ts'
-import { generateSecretKey, getPublicKey } from '../../crypto/signing/ed25519.ts'
-import { alertService } from '../../node/alerts/alert-service.ts'
-import { AlertStore } from '../../node/alerts/alert-store.ts'
-import { DecisionStore } from '../../node/decisions/decision-store.ts'
+import { generateSecretKey } from '../../crypto/signing/ed25519.ts'
 import { createDetectionEngine } from '../../node/detect/create-engine.ts'
 import { detectionService } from '../../node/detect/detection-service.ts'
 import { LevelOffsetStore } from '../../node/ingest/follow/offset-store.ts'
 import { silentLogger } from '../../node/logging/logger.ts'
 import { createHost } from '../../node/p2p/create-host.ts'
 import { openStore } from '../../node/store/open-store.ts'
-import { SequenceCounter } from '../../node/store/sequence-counter.ts'
+import { DECISION_PER_LINE_DETECT, openAlertPipeline } from '../../test/helpers/decision-per-line.ts'
 
 const DECISIONS = Number(process.argv[2] ?? 3000)
 const QUIET = Number(process.argv[3] ?? 200_000)
 const RUNS = Number(process.argv[4] ?? 3)
 
-const DETECT = DetectSchema.parse({
-  scenarios: { 'ssh-bf': { capacity: 0 } },
-  stats: { enabled: false },
-  anomaly: { enabled: false },
-  sightings: { enabled: false },
-})
+const DETECT = DECISION_PER_LINE_DETECT
 const line = (i: number, run: number) =>
   `Dec  7 23:00:00 web-1 sshd[${1000 + (i % 30000)}]: Failed password for root from ` +
   `${10 + run}.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} port ${40000 + (i % 20000)} ssh2\n`
@@ -61,20 +52,7 @@ for (let run = 0; run < RUNS; run++) {
     const log = join(dir, 'auth.log')
     await writeFile(log, '')
     const db = await openStore(join(dir, 'data'))
-    const decisions = new DecisionStore(db)
-    await decisions.open()
-    const alertStore = new AlertStore(db)
-    await alertStore.open()
-    const sequence = new SequenceCounter(db)
-    await sequence.open()
-    const alerts = alertService()({
-      pubsub: host.services.pubsub,
-      alerts: alertStore,
-      sequence,
-      secretKey,
-      publicKey: getPublicKey(secretKey),
-      logger: silentLogger(),
-    })
+    const { decisions, alertStore, alerts } = await openAlertPipeline(db, host.services.pubsub, secretKey)
     const service = detectionService({ sources: [{ path: log, format: 'sshd', startAt: 'beginning' }] })({
       engine: createDetectionEngine(DETECT),
       decisions,

@@ -15,6 +15,7 @@
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { loopbackNodeArgs, writeDecisionPerLineConfig } from '../../test/helpers/decision-per-line.ts'
 import { startProcess, stopProcess } from '../../test/helpers/processes.ts'
 
 const LINES = Number(process.argv[2] ?? 3000)
@@ -37,31 +38,9 @@ for (let run = 0; run < RUNS; run++) {
     const log = join(dir, 'auth.log')
     await writeFile(log, '')
     const config = join(dir, 'shieldwall.json')
-    await writeFile(
-      config,
-      JSON.stringify({
-        sources: [{ path: log, format: 'sshd', startAt: 'beginning' }],
-        detect: {
-          scenarios: { 'ssh-bf': { capacity: 0 } },
-          stats: { enabled: false },
-          anomaly: { enabled: false },
-        },
-        learning: { enabled: false },
-      }),
-    )
+    await writeDecisionPerLineConfig(config, log)
     const dataDir = join(dir, 'data')
-    const node = await startProcess([
-      '--config',
-      config,
-      '--data-dir',
-      dataDir,
-      '--api',
-      '127.0.0.1:0',
-      '--listen',
-      '/ip4/127.0.0.1/tcp/0',
-      '--log-level',
-      'warn',
-    ])
+    const node = await startProcess(loopbackNodeArgs(config, dataDir))
     try {
       const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
       const status = async () =>

@@ -3,26 +3,20 @@ import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DetectSchema } from '../../config/schema.ts'
-import { generateSecretKey, getPublicKey } from '../../crypto/signing/ed25519.ts'
+import { generateSecretKey } from '../../crypto/signing/ed25519.ts'
+import { DECISION_PER_LINE_DETECT, openAlertPipeline } from '../../test/helpers/decision-per-line.ts'
 import { tempDir, waitFor } from '../../test/helpers/test-node.ts'
-import { alertService } from '../alerts/alert-service.ts'
-import { AlertStore, type StoredAlert } from '../alerts/alert-store.ts'
-import { DecisionStore, type StoredDecision } from '../decisions/decision-store.ts'
+import type { StoredAlert } from '../alerts/alert-store.ts'
+import type { StoredDecision } from '../decisions/decision-store.ts'
 import { LevelOffsetStore } from '../ingest/follow/offset-store.ts'
 import { silentLogger } from '../logging/logger.ts'
 import { createHost, type ShieldwallHost } from '../p2p/create-host.ts'
 import { openStore, type Store } from '../store/open-store.ts'
-import { SequenceCounter } from '../store/sequence-counter.ts'
 import { createDetectionEngine } from './create-engine.ts'
 import { detectionService, type DetectionService } from './detection-service.ts'
 
 /** every failed ssh login is a decision, and only the scenario detector speaks */
-const DETECT = DetectSchema.parse({
-  scenarios: { 'ssh-bf': { capacity: 0 } },
-  stats: { enabled: false },
-  anomaly: { enabled: false },
-  sightings: { enabled: false },
-})
+const DETECT = DECISION_PER_LINE_DETECT
 
 const LINES = 200
 // public (documentation) addresses: a private one is decided on but never published
@@ -96,20 +90,7 @@ describe('DetectionService across a crash (kill -9 simulated on a real level sto
   ) {
     const db = await openStore(dataDir)
     const cut = crash !== undefined ? crashAfter(db, crash) : undefined
-    const decisions = new DecisionStore(db)
-    await decisions.open()
-    const alertStore = new AlertStore(db)
-    await alertStore.open()
-    const sequence = new SequenceCounter(db)
-    await sequence.open()
-    const alerts = alertService()({
-      pubsub: host.services.pubsub,
-      alerts: alertStore,
-      sequence,
-      secretKey,
-      publicKey: getPublicKey(secretKey),
-      logger: silentLogger(),
-    })
+    const { decisions, alertStore, alerts } = await openAlertPipeline(db, host.services.pubsub, secretKey)
     let service: DetectionService | undefined
     service = detectionService({
       sources: [{ path: log, format: 'sshd', startAt: 'beginning' }],
