@@ -1,19 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from './index.ts'
-import type { InvalidConfigError, LoadConfigOptions } from './index.ts'
+import type { InvalidConfigError } from './index.ts'
+import { loadError as loadOptionsError } from './test-load-error.ts'
 
 // Mistakes an operator makes are config errors naming the key, found before the node does anything (no
 // identity created, no port bound), not odd failures later.
 
 function loadError(cli: Record<string, unknown>): InvalidConfigError {
-  const opts: LoadConfigOptions = { env: {}, cli }
-  try {
-    loadConfig(opts)
-  } catch (err) {
-    expect((err as Error).name).toBe('InvalidConfigError')
-    return err as InvalidConfigError
-  }
-  throw new Error('expected loadConfig to throw')
+  return loadOptionsError({ env: {}, cli })
 }
 
 const ED25519_PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { InvalidConfigError, ShieldwallConfigSchema, defaultDataDir, loadConfig } from './index.ts'
-import type { LoadConfigOptions } from './index.ts'
+import { loadError } from './test-load-error.ts'
 
 let dir: string
 
@@ -19,17 +19,6 @@ async function file(name: string, text: string): Promise<string> {
   const path = join(dir, name)
   await writeFile(path, text)
   return path
-}
-
-/** The InvalidConfigError that loading throws; fails the test if it loads. */
-function loadError(opts: LoadConfigOptions): InvalidConfigError {
-  try {
-    loadConfig(opts)
-  } catch (err) {
-    expect((err as Error).name).toBe('InvalidConfigError')
-    return err as InvalidConfigError
-  }
-  throw new Error('expected loadConfig to throw')
 }
 
 describe('loadConfig', () => {

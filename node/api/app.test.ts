@@ -1,24 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { silentLogger } from '../logging/logger.ts'
 import type { ShieldwallNode } from '../shieldwall-node.ts'
-import { startTestNode, stopAndRemove } from '../../test/helpers/test-node.ts'
-import { createApp } from './app.ts'
+import { stopAndRemove } from '../../test/helpers/test-node.ts'
+import { authedRequest, startTestApp, type TestApp } from './test-app.ts'
 
 const TOKEN = 'test-token-0123456789abcdef'
 
 describe('control API', () => {
   let node: ShieldwallNode
-  let app: ReturnType<typeof createApp>
-  const authed = (path: string, init: RequestInit = {}) =>
-    app.request(path, {
-      ...init,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers },
-    })
+  let app: TestApp
+  const authed = authedRequest(() => app, TOKEN)
   const post = (path: string, body: string) => authed(path, { method: 'POST', body })
 
   beforeAll(async () => {
-    node = await startTestNode()
-    app = createApp(node, TOKEN, silentLogger())
+    ;({ node, app } = await startTestApp(TOKEN))
   })
   afterAll(async () => {
     await stopAndRemove(node)

@@ -1,23 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestNode, stopAndRemove } from '../../../test/helpers/test-node.ts'
-import { silentLogger } from '../../logging/logger.ts'
+import { stopAndRemove } from '../../../test/helpers/test-node.ts'
 import type { ShieldwallNode } from '../../shieldwall-node.ts'
-import { createApp } from '../app.ts'
+import { authedRequest, startTestApp, type TestApp } from '../test-app.ts'
 
 const TOKEN = 'test-token-bouncers-0123456789'
 
 describe('bouncer admin API (/api/bouncers) on a node', () => {
   let node: ShieldwallNode
-  let app: ReturnType<typeof createApp>
-  const admin = (path: string, init: RequestInit = {}) =>
-    app.request(path, {
-      ...init,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers },
-    })
+  let app: TestApp
+  const admin = authedRequest(() => app, TOKEN)
 
   beforeAll(async () => {
-    node = await startTestNode()
-    app = createApp(node, TOKEN, silentLogger())
+    ;({ node, app } = await startTestApp(TOKEN))
   })
   afterAll(async () => {
     await stopAndRemove(node)

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { silentLogger } from '../../logging/logger.ts'
 import type { ShieldwallNode } from '../../shieldwall-node.ts'
-import { startTestNode, stopAndRemove } from '../../../test/helpers/test-node.ts'
-import { createApp } from '../app.ts'
+import { stopAndRemove } from '../../../test/helpers/test-node.ts'
+import { authedRequest, startTestApp, type TestApp } from '../test-app.ts'
 
 // Hostile or mistaken input to the control API is a 400 naming the field, checked by the same rule the
 // consumer (exporter, reputation book, bouncers) applies, never a 500 and never a silent success.
@@ -13,16 +12,11 @@ const RSA_PEER_ID = 'QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN'
 
 describe('control API input errors', () => {
   let node: ShieldwallNode
-  let app: ReturnType<typeof createApp>
-  const authed = (path: string, init: RequestInit = {}) =>
-    app.request(path, {
-      ...init,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers },
-    })
+  let app: TestApp
+  const authed = authedRequest(() => app, TOKEN)
 
   beforeAll(async () => {
-    node = await startTestNode()
-    app = createApp(node, TOKEN, silentLogger())
+    ;({ node, app } = await startTestApp(TOKEN))
   })
   afterAll(async () => {
     await stopAndRemove(node)
