@@ -3,7 +3,9 @@ import { exportBlocklist as wholeStringExport } from '../node/blocklist/test-fix
 import { entryView } from '../node/api/routes/blocklist.ts'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
 import {
+  expectBoundedQueues,
   fillStreamCaps,
+  LARGE_LIST,
   openIdle,
   readJson,
   readText,
@@ -23,10 +25,7 @@ import { stopAndRemove, waitFor } from './helpers/test-node.ts'
  * the whole-string exporter wrote.
  */
 
-const ENTRIES = 110_000
-const PER_TOKEN = 6
-const TOTAL = 10
-const BUFFER_BYTES = 128 * 1024
+const { entries: ENTRIES, perToken: PER_TOKEN, total: TOTAL, bufferBytes: BUFFER_BYTES } = LARGE_LIST
 const STALL_SECONDS = 60
 
 describe('idle export readers on a 110,000-entry blocklist', () => {
@@ -57,22 +56,18 @@ describe('idle export readers on a 110,000-entry blocklist', () => {
   it('refuses exports past the caps, bounds what each idle one holds unsent and cuts off stalled ones', async () => {
     expect(node.blocklist.size).toBeGreaterThan(ENTRIES * 0.99)
     const base = node.apiUrl
-    const a = (await node.tokens.create({ scope: 'read', name: 'reader-a' })).token
-    const b = (await node.tokens.create({ scope: 'read', name: 'reader-b' })).token
     // The largest export (ipset, timeouts, the longest name: about 7 MB here), so that each is far more than the
     // kernel's socket buffers take on loopback and the rest would wait in the node's memory.
     const path = `/api/defense/network/blocklist?format=ipset&timeouts=1&name=${'a'.repeat(23)}`
-    await fillStreamCaps(base, path, [a, b], { perToken: PER_TOKEN, total: TOTAL }, idle)
+    const {
+      tokens: [a],
+    } = await fillStreamCaps(node, path, { perToken: PER_TOKEN, total: TOTAL }, idle)
 
     // Every export has been handed what its socket would take and now waits for its client.
     const gate = node.bouncers.streams
     await waitForIdleStreams(gate, TOTAL, 120_000, 'every export to wait for its idle client')
-    for (const s of gate.streams()) {
-      expect(s.kind).toBe('export')
-      expect(s.queued).toBeDefined()
-      expect(s.queued as number).toBeLessThanOrEqual(BUFFER_BYTES)
-      expect(s.bytes).toBeGreaterThan(0)
-    }
+    expect(gate.streams().map((s) => s.kind)).toEqual(Array(TOTAL).fill('export'))
+    expectBoundedQueues(gate, BUFFER_BYTES)
     const health = await fetch(`${base}/healthz`)
     expect(health.status).toBe(200)
 

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ShieldwallNode } from '../node/shieldwall-node.ts'
 import {
+  expectBoundedQueues,
   fillStreamCaps,
+  LARGE_LIST,
   openIdle,
   startLargeListNode,
   waitForIdleStreams,
@@ -18,10 +20,7 @@ import { stopAndRemove, waitFor } from './helpers/test-node.ts'
  * refused with 429, and /healthz keeps answering.
  */
 
-const ENTRIES = 110_000
-const PER_TOKEN = 6
-const TOTAL = 10
-const BUFFER_BYTES = 128 * 1024
+const { entries: ENTRIES, perToken: PER_TOKEN, total: TOTAL, bufferBytes: BUFFER_BYTES } = LARGE_LIST
 
 describe('idle snapshot readers on a 110,000-entry blocklist', () => {
   let node: ShieldwallNode
@@ -51,16 +50,11 @@ describe('idle snapshot readers on a 110,000-entry blocklist', () => {
     expect(node.blocklist.size).toBeGreaterThan(ENTRIES * 0.99)
     const base = node.apiUrl
     const path = '/api/defense/decisions/stream?snapshot=true'
-    const a = (await node.tokens.create({ scope: 'read', name: 'reader-a' })).token
-    const b = (await node.tokens.create({ scope: 'read', name: 'reader-b' })).token
 
-    const { overToken } = await fillStreamCaps(
-      base,
-      path,
-      [a, b],
-      { perToken: PER_TOKEN, total: TOTAL },
-      idle,
-    )
+    const {
+      tokens: [a],
+      overToken,
+    } = await fillStreamCaps(node, path, { perToken: PER_TOKEN, total: TOTAL }, idle)
     expect(overToken.error.status).toBe(429)
 
     // Every reader has been handed what its socket would take and is now waiting for its client.
@@ -70,11 +64,7 @@ describe('idle snapshot readers on a 110,000-entry blocklist', () => {
     // began), not once per connection.
     expect(node.bouncers.feed.snapshots.builds).toBe(1)
     expect(entryReads).toBeLessThanOrEqual(1)
-    for (const s of gate.streams()) {
-      expect(s.queued).toBeDefined()
-      expect(s.queued as number).toBeLessThanOrEqual(BUFFER_BYTES)
-      expect(s.bytes).toBeGreaterThan(0)
-    }
+    expectBoundedQueues(gate, BUFFER_BYTES)
 
     const health = await fetch(`${base}/healthz`)
     expect(health.status).toBe(200)

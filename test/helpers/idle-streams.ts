@@ -7,6 +7,12 @@ import { ShieldwallNode } from '../../node/shieldwall-node.ts'
 import { writeSyntheticStore } from '../../bench/decisions/synthetic-blocklist.ts'
 import { tempDir, waitFor } from './test-node.ts'
 
+/**
+ * The size of list that broke nodes in issue 15 (110,000 entries), with stream caps small enough to fill quickly
+ * and the smallest buffer `api.streams.bufferBytes` allows.
+ */
+export const LARGE_LIST = { entries: 110_000, perToken: 6, total: 10, bufferBytes: 128 * 1024 } as const
+
 /** A response whose body is never read. */
 export interface Idle {
   req: ClientRequest
@@ -65,19 +71,20 @@ export async function startLargeListNode(options: {
 }
 
 /**
- * Fills a node's stream caps from two read tokens: `perToken` idle streams on the first, which is then refused one
- * more with 429 (retry-after 10), and the rest of `total` on the second, which is then refused for the node's
+ * Fills a node's stream caps from two new read tokens: `perToken` idle streams on the first, which is then refused
+ * one more with 429 (retry-after 10), and the rest of `total` on the second, which is then refused for the node's
  * total. The admitted streams are pushed onto `idle` as they open (so a failing test still closes them); the two
- * refusals' bodies are returned.
+ * tokens and the two refusals' bodies are returned.
  */
 export async function fillStreamCaps(
-  base: string,
+  node: ShieldwallNode,
   path: string,
-  tokens: readonly [string, string],
   caps: { perToken: number; total: number },
   idle: Idle[],
-): Promise<{ overToken: any; overTotal: any }> {
-  const [a, b] = tokens
+): Promise<{ tokens: [string, string]; overToken: any; overTotal: any }> {
+  const base = node.apiUrl
+  const a = (await node.tokens.create({ scope: 'read', name: 'reader-a' })).token
+  const b = (await node.tokens.create({ scope: 'read', name: 'reader-b' })).token
   for (let i = 0; i < caps.perToken; i++) idle.push(await openIdle(base, path, a))
   expect(idle.map((s) => s.res.statusCode)).toEqual(Array(caps.perToken).fill(200))
   const overTokenRes = await openIdle(base, path, a)
@@ -92,7 +99,7 @@ export async function fillStreamCaps(
   expect(overTotalRes.res.statusCode).toBe(429)
   const overTotal = await readJson(overTotalRes.res)
   expect(overTotal.error.message).toContain('on this node')
-  return { overToken, overTotal }
+  return { tokens: [a, b], overToken, overTotal }
 }
 
 /** Waits until the gate holds `count` streams, each handed what its socket would take and waiting for its client. */
@@ -109,4 +116,13 @@ export async function waitForIdleStreams(
     timeoutMs,
     what,
   )
+}
+
+/** Every stream the gate holds keeps at most `bufferBytes` unsent and has sent something. */
+export function expectBoundedQueues(gate: StreamGate, bufferBytes: number): void {
+  for (const s of gate.streams()) {
+    expect(s.queued).toBeDefined()
+    expect(s.queued as number).toBeLessThanOrEqual(bufferBytes)
+    expect(s.bytes).toBeGreaterThan(0)
+  }
 }
