@@ -9,6 +9,7 @@
  * down a candidate that flips many of them across the detector threshold or moves their scores a lot. It never
  * "follows whoever answered": a model adopted without local validation is provisional (see `ModelDetector`).
  */
+import { LearningSchema } from '../../../config/schema.ts'
 import type { GateDecision } from '../registry/model-registry.ts'
 import { binaryMetrics, type BinaryMetrics } from '../model/metrics.ts'
 import type { MlpModel } from '../model/mlp.ts'
@@ -34,22 +35,15 @@ export interface GateInit {
 export const MAX_SHIFT_WINDOWS = 500
 
 /**
- * The gate's defaults, in one place for the federation service and the tests (config/schema.ts states the same
- * values for operators). Margins wide enough for honest noise (a DP-noised first round from a random start can
- * raise a few hundred examples' log-loss by ~0.1) and narrow enough for harm (a poisoned aggregate raises it by 0.5
- * and more). Without labels: the seeded initial model scores ordinary windows around 0.2 and a trained one moves
- * most of them by well under 0.3; a model that calls everything an attack (every weight 0.5: issue 15) moves them
- * by ~0.8 and flips all of them. A fifth of the windows flipping is more than a round of honest learning does to
+ * The gate's defaults are config's (config/schema.ts, learning.gate), taken from there rather than stated again.
+ * Why those values: margins wide enough for honest noise (a DP-noised first round from a random start can raise a
+ * few hundred examples' log-loss by ~0.1) and narrow enough for harm (a poisoned aggregate raises it by 0.5 and
+ * more). Without labels: the seeded initial model scores ordinary windows around 0.2 and a trained one moves most
+ * of them by well under 0.3; a model that calls everything an attack (every weight 0.5: issue 15) moves them by
+ * ~0.8 and flips all of them. A fifth of the windows flipping is more than a round of honest learning does to
  * mostly benign traffic.
  */
-export const DEFAULT_GATE_INIT: GateInit = {
-  f1Margin: 0.05,
-  lossMargin: 0.15,
-  minValidation: 20,
-  maxFlipShare: 0.2,
-  maxMeanShift: 0.35,
-  minShiftWindows: 10,
-}
+export const DEFAULT_GATE_INIT: GateInit = LearningSchema.parse({}).gate
 
 /** How a candidate would change the scores of the node's own recent windows, compared with the current model. */
 export interface PredictionShift {
