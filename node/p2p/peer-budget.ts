@@ -77,6 +77,11 @@ export function poolAllowance(stranger: Allowance, multiple = STRANGER_POOL_MULT
  */
 export type Spend = 'ok' | 'over' | 'flood' | 'pool'
 
+/** `tokens` after `elapsedMs` of refill at the allowance's rate, never above its burst (a stepped-back clock adds none). */
+function refill(tokens: number, elapsedMs: number, allowance: Allowance): number {
+  return Math.min(allowance.burst, tokens + (Math.max(0, elapsedMs) / 1000) * allowance.perSecond)
+}
+
 /**
  * One step of the bucket, pure: `tokens` refilled for `elapsedMs` then charged `cost`. Tokens go negative while
  * a peer is over (it must wait that debt off), never below `-FLOOD_MARGIN x burst`.
@@ -87,7 +92,7 @@ export function spend(
   allowance: Allowance,
   cost = 1,
 ): { tokens: number; verdict: Spend } {
-  const refilled = Math.min(allowance.burst, tokens + (Math.max(0, elapsedMs) / 1000) * allowance.perSecond)
+  const refilled = refill(tokens, elapsedMs, allowance)
   const after = refilled - cost
   if (refilled >= cost) return { tokens: after, verdict: 'ok' }
   const floor = -FLOOD_MARGIN * allowance.burst
@@ -108,7 +113,7 @@ export function draw(
   allowance: Allowance,
   cost = 1,
 ): { tokens: number; granted: boolean } {
-  const refilled = Math.min(allowance.burst, tokens + (Math.max(0, elapsedMs) / 1000) * allowance.perSecond)
+  const refilled = refill(tokens, elapsedMs, allowance)
   if (refilled >= cost) return { tokens: refilled - cost, granted: true }
   return { tokens: refilled, granted: false }
 }
