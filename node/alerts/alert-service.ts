@@ -23,9 +23,9 @@ import {
   JUDGE_ALLOWANCE_TRUSTED,
   JUDGE_ALLOWANCE_UNKNOWN,
   PeerBudget,
-  strangerPool,
   SYNC_ALLOWANCE_TRUSTED,
   SYNC_ALLOWANCE_UNKNOWN,
+  trustBudget,
   VERIFY_ALLOWANCE_TRUSTED,
   VERIFY_ALLOWANCE_UNKNOWN,
   type PeerUsage,
@@ -174,16 +174,8 @@ export class AlertService {
     this.#relayed = new SenderRateLimiter(FLOOD_SENDER_MARGIN * init.maxPerSenderPerMinute)
     const trustOf = components.trustOf ?? NO_TRUST
     const threshold = components.trustedThreshold
-    this.#judgeBudget = new PeerBudget(
-      (peer) => allowanceFor(trustOf(peer), JUDGE_ALLOWANCE_UNKNOWN, JUDGE_ALLOWANCE_TRUSTED),
-      undefined,
-      strangerPool(JUDGE_ALLOWANCE_UNKNOWN, trustOf, threshold),
-    )
-    this.#verifyBudget = new PeerBudget(
-      (peer) => allowanceFor(trustOf(peer), VERIFY_ALLOWANCE_UNKNOWN, VERIFY_ALLOWANCE_TRUSTED),
-      undefined,
-      strangerPool(VERIFY_ALLOWANCE_UNKNOWN, trustOf, threshold),
-    )
+    this.#judgeBudget = trustBudget(JUDGE_ALLOWANCE_UNKNOWN, JUDGE_ALLOWANCE_TRUSTED, trustOf, threshold)
+    this.#verifyBudget = trustBudget(VERIFY_ALLOWANCE_UNKNOWN, VERIFY_ALLOWANCE_TRUSTED, trustOf, threshold)
     this.#syncBudget = new PeerBudget((peer) =>
       allowanceFor(trustOf(peer), SYNC_ALLOWANCE_UNKNOWN, SYNC_ALLOWANCE_TRUSTED),
     )

@@ -249,3 +249,21 @@ export class PeerBudget {
     return this.#buckets.size
   }
 }
+
+/**
+ * The budget a gossip intake keeps per forwarding peer: allowances interpolated by `trustOf` between `unknown`
+ * and `trusted`, and every peer below `trustedThreshold` also drawing on the stranger pool. The alert, summary
+ * and model intakes each keep one for judging and one for verifying.
+ */
+export function trustBudget(
+  unknown: Allowance,
+  trusted: Allowance,
+  trustOf: (peer: string) => number,
+  trustedThreshold?: number,
+): PeerBudget {
+  return new PeerBudget(
+    (peer) => allowanceFor(trustOf(peer), unknown, trusted),
+    undefined,
+    strangerPool(unknown, trustOf, trustedThreshold),
+  )
+}

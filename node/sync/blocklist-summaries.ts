@@ -26,7 +26,7 @@ import {
 import { CpuSlices, SlicesFullError } from '../alerts/cpu-slices.ts'
 import { SenderRateLimiter } from '../alerts/sender-rate-limiter.ts'
 import { FloodHangUp } from '../p2p/flood-hang-up.ts'
-import { allowanceFor, PeerBudget, strangerPool, type Allowance, type PeerUsage } from '../p2p/peer-budget.ts'
+import { trustBudget, type Allowance, type PeerBudget, type PeerUsage } from '../p2p/peer-budget.ts'
 import type { Logger } from '../logging/logger.ts'
 
 export interface BlocklistSummaryInit {
@@ -235,16 +235,17 @@ export class BlocklistSummaryService {
     this.#relayed = new SenderRateLimiter(SUMMARY_FLOOD_SENDER_MARGIN * init.maxPerSenderPerMinute)
     const trustOf = components.trustOf ?? (() => 0)
     const threshold = components.trustedThreshold
-    this.#judgeBudget = new PeerBudget(
-      (peer) => allowanceFor(trustOf(peer), SUMMARY_JUDGE_ALLOWANCE_UNKNOWN, SUMMARY_JUDGE_ALLOWANCE_TRUSTED),
-      undefined,
-      strangerPool(SUMMARY_JUDGE_ALLOWANCE_UNKNOWN, trustOf, threshold),
+    this.#judgeBudget = trustBudget(
+      SUMMARY_JUDGE_ALLOWANCE_UNKNOWN,
+      SUMMARY_JUDGE_ALLOWANCE_TRUSTED,
+      trustOf,
+      threshold,
     )
-    this.#verifyBudget = new PeerBudget(
-      (peer) =>
-        allowanceFor(trustOf(peer), SUMMARY_VERIFY_ALLOWANCE_UNKNOWN, SUMMARY_VERIFY_ALLOWANCE_TRUSTED),
-      undefined,
-      strangerPool(SUMMARY_VERIFY_ALLOWANCE_UNKNOWN, trustOf, threshold),
+    this.#verifyBudget = trustBudget(
+      SUMMARY_VERIFY_ALLOWANCE_UNKNOWN,
+      SUMMARY_VERIFY_ALLOWANCE_TRUSTED,
+      trustOf,
+      threshold,
     )
     this.#floodHangUp = new FloodHangUp(components.pubsub, components.hangUp, this.#log, this.#clock)
     this.#source = components.source ?? (() => [])

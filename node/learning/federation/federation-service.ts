@@ -51,7 +51,7 @@ import {
   VALIDATION_REASONS,
   type ValidationReason,
 } from '../../../protocol/validation/validate-envelope.ts'
-import { allowanceFor, PeerBudget, strangerPool, type Allowance } from '../../p2p/peer-budget.ts'
+import { trustBudget, type Allowance, type PeerBudget } from '../../p2p/peer-budget.ts'
 import { SenderRateLimiter } from '../../alerts/sender-rate-limiter.ts'
 import type { Logger } from '../../logging/logger.ts'
 import type { Store } from '../../store/open-store.ts'
@@ -446,16 +446,17 @@ export class FederationService {
     this.#ledger = this.#newLedger(init.epsilonBudget)
     this.#limiter = new SenderRateLimiter(init.maxPerSenderPerMinute)
     const budgetTrust = (peer: string) => this.#trust(peer)
-    this.#judgeBudget = new PeerBudget(
-      (peer) => allowanceFor(budgetTrust(peer), MODEL_JUDGE_ALLOWANCE_UNKNOWN, MODEL_JUDGE_ALLOWANCE_TRUSTED),
-      undefined,
-      strangerPool(MODEL_JUDGE_ALLOWANCE_UNKNOWN, budgetTrust, init.syncTrustedThreshold),
+    this.#judgeBudget = trustBudget(
+      MODEL_JUDGE_ALLOWANCE_UNKNOWN,
+      MODEL_JUDGE_ALLOWANCE_TRUSTED,
+      budgetTrust,
+      init.syncTrustedThreshold,
     )
-    this.#verifyBudget = new PeerBudget(
-      (peer) =>
-        allowanceFor(budgetTrust(peer), MODEL_VERIFY_ALLOWANCE_UNKNOWN, MODEL_VERIFY_ALLOWANCE_TRUSTED),
-      undefined,
-      strangerPool(MODEL_VERIFY_ALLOWANCE_UNKNOWN, budgetTrust, init.syncTrustedThreshold),
+    this.#verifyBudget = trustBudget(
+      MODEL_VERIFY_ALLOWANCE_UNKNOWN,
+      MODEL_VERIFY_ALLOWANCE_TRUSTED,
+      budgetTrust,
+      init.syncTrustedThreshold,
     )
     this.#publicKeyHex = Buffer.from(components.publicKey).toString('hex')
     this.#peerId = peerIdFromEd25519PublicKey(components.publicKey).toString()
