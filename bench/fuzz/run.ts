@@ -51,9 +51,8 @@ interface Chunk {
   cases: number
 }
 
-interface ChunkResult {
-  target: string
-  seed: number
+/** counts over one chunk or, summed, over a target or the whole run */
+interface Totals {
   cases: number
   crashes: number
   forgeries: number
@@ -63,6 +62,15 @@ interface ChunkResult {
   /** the slowest single case */
   maxMs: number
   findings: string[]
+}
+
+function noTotals(): Totals {
+  return { cases: 0, crashes: 0, forgeries: 0, mismatches: 0, hangs: 0, ms: 0, maxMs: 0, findings: [] }
+}
+
+interface ChunkResult extends Totals {
+  target: string
+  seed: number
 }
 
 type FromWorker = { kind: 'ready' } | { kind: 'beat' } | { kind: 'done'; result: ChunkResult }
@@ -75,18 +83,7 @@ function targetsByName(): Map<string, FuzzTarget<unknown>> {
 // ---- worker ----
 
 function runChunk(target: FuzzTarget<unknown>, chunk: Chunk, beat: () => void): ChunkResult {
-  const result: ChunkResult = {
-    target: chunk.target,
-    seed: chunk.seed,
-    cases: 0,
-    crashes: 0,
-    forgeries: 0,
-    mismatches: 0,
-    hangs: 0,
-    ms: 0,
-    maxMs: 0,
-    findings: [],
-  }
+  const result: ChunkResult = { ...noTotals(), target: chunk.target, seed: chunk.seed }
   const started = performance.now()
   fc.check(
     fc.property(target.arbitrary, (input) => {
@@ -134,17 +131,6 @@ if (!isMainThread && workerData?.fuzzWorker === true) {
 }
 
 // ---- main ----
-
-interface Totals {
-  cases: number
-  crashes: number
-  forgeries: number
-  mismatches: number
-  hangs: number
-  ms: number
-  maxMs: number
-  findings: string[]
-}
 
 function plan(total: number, only: string | undefined, baseSeed: number): Chunk[] {
   const names = Object.keys(WEIGHTS).filter((n) => only === undefined || n === only)
@@ -194,16 +180,7 @@ async function main(): Promise<void> {
   let stoppedEarly = false
 
   const record = (r: ChunkResult) => {
-    const t = totals.get(r.target) ?? {
-      cases: 0,
-      crashes: 0,
-      forgeries: 0,
-      mismatches: 0,
-      hangs: 0,
-      ms: 0,
-      maxMs: 0,
-      findings: [],
-    }
+    const t = totals.get(r.target) ?? noTotals()
     t.maxMs = Math.max(t.maxMs, r.maxMs)
     t.cases += r.cases
     t.crashes += r.crashes
@@ -281,11 +258,9 @@ async function runOnWorker(queue: Chunk[]): Promise<ChunkResult | undefined> {
         pending?.delete(worker)
         await worker.terminate()
         resolve({
+          ...noTotals(),
           ...chunk,
           cases: 0,
-          crashes: 0,
-          forgeries: 0,
-          mismatches: 0,
           hangs: 1,
           ms: STUCK_MS,
           maxMs: STUCK_MS,
@@ -311,16 +286,7 @@ async function runOnWorker(queue: Chunk[]): Promise<ChunkResult | undefined> {
 
 function report(totals: Map<string, Totals>, wallS: number, asked: number, stoppedEarly: boolean): void {
   const rows = [...totals.entries()]
-  const all: Totals = {
-    cases: 0,
-    crashes: 0,
-    forgeries: 0,
-    mismatches: 0,
-    hangs: 0,
-    ms: 0,
-    maxMs: 0,
-    findings: [],
-  }
+  const all = noTotals()
   const head = ['target', 'cases', 'crashes', 'forgeries', 'mismatches', 'hangs', 'cases/s', 'slowest ms']
   const lines = [head]
   for (const [name, t] of rows) {
