@@ -18,13 +18,12 @@ import {
   type ExportRows,
 } from '../../blocklist/exporters.ts'
 import { snapshotExportRows } from '../../bouncer/export-rows.ts'
-import { pacedStream, type StreamSource } from '../../bouncer/paced-stream.ts'
-import { isRefusal, type StreamGate, type StreamLease } from '../../bouncer/stream-gate.ts'
+import type { StreamSource } from '../../bouncer/paced-stream.ts'
 import type { ShieldwallNode } from '../../shieldwall-node.ts'
 import { apiError } from '../errors.ts'
 import { doc } from '../openapi/route-doc.ts'
 import { jsonBody, queryParams } from '../validate.ts'
-import { outgoingOf, refusalMessage, STREAM_RETRY_AFTER_SECONDS } from './decision-stream.ts'
+import { pacedResponse, tokenOf } from './decision-stream.ts'
 
 const cidr = z.string().transform((text, ctx) => {
   try {
@@ -136,18 +135,6 @@ const JSON_SLICE = 250
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }
 
-/** A lease on the stream gate for this request's token, or the 429 the route answers with. */
-function admit(c: Context, gate: StreamGate, kind: string): StreamLease {
-  const token = (c.get as (key: string) => unknown)('tokenName')
-  const lease = gate.acquire(typeof token === 'string' ? token : 'anonymous', kind)
-  if (isRefusal(lease)) {
-    const err = apiError(429, refusalMessage(lease))
-    err.res?.headers.set('retry-after', String(STREAM_RETRY_AFTER_SECONDS))
-    throw err
-  }
-  return lease
-}
-
 /**
  * A long JSON page (`limit` up to 100,000) written a slice at a time: the same bytes `c.json` wrote, except that
  * an entry removed while the page is written is left out of it.
@@ -230,50 +217,55 @@ export function blocklistRoutes(node: ShieldwallNode): Hono {
           })
           checkExport(format, options)
           if (c.req.method === 'HEAD') return c.body(null, 200, EXPORT_HEADERS)
-          const gate = node.bouncers.streams
-          const lease = admit(c, gate, 'export')
-          let rows: (aborted: () => boolean) => Promise<ExportRows | undefined>
-          if (ip !== undefined) {
-            // the few entries covering one address
-            const found = bl.lookup(ip).filter((e) => origin === undefined || e.origin === origin)
-            const prepared = exportRows(prepareEntries(found, options))
-            rows = async () => prepared
-          } else {
-            const read = node.bouncers.feed.snapshots.read()
-            rows = (aborted) =>
-              snapshotExportRows(
-                read,
-                node.bouncers.blocklist,
-                { ...options, ...(origin !== undefined ? { origin } : {}) },
-                aborted,
-              )
+          // the lists are read once the gate has let the stream in
+          const source = (): StreamSource => {
+            let rows: (aborted: () => boolean) => Promise<ExportRows | undefined>
+            if (ip !== undefined) {
+              // the few entries covering one address
+              const found = bl.lookup(ip).filter((e) => origin === undefined || e.origin === origin)
+              const prepared = exportRows(prepareEntries(found, options))
+              rows = async () => prepared
+            } else {
+              const read = node.bouncers.feed.snapshots.read()
+              rows = (aborted) =>
+                snapshotExportRows(
+                  read,
+                  node.bouncers.blocklist,
+                  { ...options, ...(origin !== undefined ? { origin } : {}) },
+                  aborted,
+                )
+            }
+            return new ExportSource(format, options, rows)
           }
-          const outgoing = outgoingOf(c)
-          const body = pacedStream(new ExportSource(format, options, rows), lease, {
-            bufferBytes: gate.limits.bufferBytes,
-            ...(outgoing !== undefined ? { outgoing } : {}),
-          })
-          return c.body(body, 200, EXPORT_HEADERS)
+          return pacedResponse(
+            c,
+            node.bouncers.streams,
+            { token: tokenOf(c), kind: 'export', error: apiError },
+            source,
+            EXPORT_HEADERS,
+          )
         }
         if (ip === undefined && limit > JSON_ONE_PIECE) {
           if (c.req.method === 'HEAD') return c.body(null, 200, JSON_HEADERS)
-          const gate = node.bouncers.streams
-          const lease = admit(c, gate, 'list')
-          const chosen = bl.recent({ limit, ...(origin !== undefined ? { origin } : {}) })
-          // the page's values only: its entries (and their stored details) are read again as they are written
-          const values = chosen.entries.map((e) => e.value)
-          const source = new JsonPageSource(
-            `{"total":${chosen.total},"items":[`,
-            values,
-            (slice) => bl.withDetails(slice.flatMap((value) => bl.get(value) ?? [])),
-            `],"allowlist":${JSON.stringify(bl.allowlist.entries())},"stats":${JSON.stringify(bl.stats())}}`,
+          // the page is chosen once the gate has let the stream in
+          const source = (): StreamSource => {
+            const chosen = bl.recent({ limit, ...(origin !== undefined ? { origin } : {}) })
+            // the page's values only: its entries (and their stored details) are read again as they are written
+            const values = chosen.entries.map((e) => e.value)
+            return new JsonPageSource(
+              `{"total":${chosen.total},"items":[`,
+              values,
+              (slice) => bl.withDetails(slice.flatMap((value) => bl.get(value) ?? [])),
+              `],"allowlist":${JSON.stringify(bl.allowlist.entries())},"stats":${JSON.stringify(bl.stats())}}`,
+            )
+          }
+          return pacedResponse(
+            c,
+            node.bouncers.streams,
+            { token: tokenOf(c), kind: 'list', error: apiError },
+            source,
+            JSON_HEADERS,
           )
-          const outgoing = outgoingOf(c)
-          const body = pacedStream(source, lease, {
-            bufferBytes: gate.limits.bufferBytes,
-            ...(outgoing !== undefined ? { outgoing } : {}),
-          })
-          return c.body(body, 200, JSON_HEADERS)
         }
         let total: number
         let page: BlockEntry[]

@@ -13,9 +13,8 @@ import {
   type DecisionQuery,
   type StreamPull,
 } from '../../bouncer/decision-feed.ts'
-import { pacedStream, type StreamSource } from '../../bouncer/paced-stream.ts'
-import { isRefusal, type StreamRefusal } from '../../bouncer/stream-gate.ts'
-import { outgoingOf, refusalMessage, STREAM_RETRY_AFTER_SECONDS } from './decision-stream.ts'
+import type { StreamSource } from '../../bouncer/paced-stream.ts'
+import { pacedResponse } from './decision-stream.ts'
 
 /**
  * CrowdSec's Local API as bouncers use it (pkg/apiserver/controllers/v1/decisions.go), so the firewall, nginx,
@@ -199,12 +198,6 @@ function streamAnswer(pull: StreamPull): JsonAnswer {
   )
 }
 
-function refused(refusal: StreamRefusal): HTTPException {
-  const err = lapiError(429, refusalMessage(refusal))
-  err.res?.headers.set('retry-after', String(STREAM_RETRY_AFTER_SECONDS))
-  return err
-}
-
 export interface BouncerAuthOptions {
   /**
    * Also accept `Authorization: Bearer` tokens (scope `bouncer` or `admin`): returns the name the stream
@@ -216,20 +209,15 @@ export interface BouncerAuthOptions {
 export function bouncerDecisionRoutes(bouncers: BouncerService, options: BouncerAuthOptions = {}): Hono<Env> {
   const { keys, feed, streams } = bouncers
 
-  /**
-   * A long answer, written as the bouncer reads it within the stream limits (the same gate as the SSE
-   * stream's), or 429 beyond them.
-   */
-  const paced = (c: Context<Env>, source: StreamSource): Response => {
-    const lease = streams.acquire(c.get('bouncer'), 'lapi')
-    if (isRefusal(lease)) throw refused(lease)
-    const outgoing = outgoingOf(c)
-    const body = pacedStream(source, lease, {
-      bufferBytes: streams.limits.bufferBytes,
-      ...(outgoing !== undefined ? { outgoing } : {}),
-    })
-    return c.body(body, 200, JSON_HEADERS)
-  }
+  /** A long answer, written as the bouncer reads it within the stream limits (the SSE stream's), or 429. */
+  const paced = (c: Context<Env>, source: () => StreamSource): Response =>
+    pacedResponse(
+      c,
+      streams,
+      { token: c.get('bouncer'), kind: 'lapi', error: lapiError },
+      source,
+      JSON_HEADERS,
+    )
 
   return (
     new Hono<Env>()
@@ -254,7 +242,7 @@ export function bouncerDecisionRoutes(bouncers: BouncerService, options: Bouncer
           const scan = feed.scan(query)
           if (scan.bound > CHUNK) {
             const items = map(scan.decisions, (d) => JSON.stringify(d))
-            return paced(c, new JsonAnswer([['[', items]], ']', { empty: 'null' }))
+            return paced(c, () => new JsonAnswer([['[', items]], ']', { empty: 'null' }))
           }
           const decisions = [...scan.decisions]
           if (decisions.length === 0) return c.body('null', 200, JSON_HEADERS)
@@ -278,7 +266,7 @@ export function bouncerDecisionRoutes(bouncers: BouncerService, options: Bouncer
           deletedOnStartup: !(c.req.header('user-agent') ?? '').startsWith('crowdsec-firewall-bouncer'),
         })
         keys.touch(bouncer)
-        if (pull.bound > CHUNK) return paced(c, streamAnswer(pull))
+        if (pull.bound > CHUNK) return paced(c, () => streamAnswer(pull))
         const body = {
           new: Array.from(pull.added, (e) => toCrowdsecDecision(e, pull.now)),
           deleted: Array.from(pull.deleted, (d) => toCrowdsecDecision(d.entry, pull.now, d.endedAt)),

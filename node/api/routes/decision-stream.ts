@@ -1,11 +1,12 @@
 import { Hono, type Context } from 'hono'
+import type { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
 import type { BlockEntry } from '../../blocklist/block-entry.ts'
 import type { BouncerService } from '../../bouncer/bouncer-service.ts'
 import type { ChangeJournal, JournalRecord } from '../../bouncer/change-journal.ts'
 import type { SnapshotCache } from '../../bouncer/decision-snapshot.ts'
 import { pacedStream, type OutgoingConnection, type StreamSource } from '../../bouncer/paced-stream.ts'
-import { isRefusal, type StreamRefusal } from '../../bouncer/stream-gate.ts'
+import { isRefusal, type StreamGate, type StreamRefusal } from '../../bouncer/stream-gate.ts'
 import { apiError } from '../errors.ts'
 import { queryParams } from '../validate.ts'
 import { entryView } from './blocklist.ts'
@@ -61,15 +62,47 @@ function parseEventId(text: string | undefined, epoch: string): number | undefin
 }
 
 /** The message of a 429 for a stream the gate refused. */
-export function refusalMessage(refusal: StreamRefusal): string {
+function refusalMessage(refusal: StreamRefusal): string {
   return refusal.reason === 'token'
     ? `too many open streams for this token (at most ${refusal.limit}); close one or retry later`
     : `too many open streams on this node (at most ${refusal.limit}); retry later`
 }
 
 /** node:http's response when the app is served by @hono/node-server; undefined in-process (app.request). */
-export function outgoingOf(c: Context): OutgoingConnection | undefined {
+function outgoingOf(c: Context): OutgoingConnection | undefined {
   return (c.env as { outgoing?: OutgoingConnection } | undefined)?.outgoing
+}
+
+/** The API token's name a control-API request was let in with (set by the token middleware), else 'anonymous'. */
+export function tokenOf(c: Context): string {
+  const token = (c.get as (key: string) => unknown)('tokenName')
+  return typeof token === 'string' ? token : 'anonymous'
+}
+
+/**
+ * A long answer for `token` written as the client reads it (`pacedStream`) within the gate's limits, or the
+ * 429 with Retry-After that `error` (the control API's or LAPI's error shape) makes of the gate's refusal.
+ * Every streamed answer (SSE, LAPI, blocklist pages and exports) is admitted and paced by this one function.
+ */
+export function pacedResponse(
+  c: Context,
+  gate: StreamGate,
+  admission: { token: string; kind: string; error: (status: 429, message: string) => HTTPException },
+  source: () => StreamSource,
+  headers: Record<string, string>,
+): Response {
+  const lease = gate.acquire(admission.token, admission.kind)
+  if (isRefusal(lease)) {
+    const err = admission.error(429, refusalMessage(lease))
+    err.res?.headers.set('retry-after', String(STREAM_RETRY_AFTER_SECONDS))
+    throw err
+  }
+  const outgoing = outgoingOf(c)
+  const body = pacedStream(source(), lease, {
+    bufferBytes: gate.limits.bufferBytes,
+    ...(outgoing !== undefined ? { outgoing } : {}),
+  })
+  return c.body(body, 200, headers)
 }
 
 const WAIT = Symbol('wait')
@@ -236,29 +269,20 @@ export function decisionStreamRoutes(
     // Hono answers HEAD with the GET handler's headers and drops the body: no stream to hold a slot for.
     if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': SSE_HEADERS['content-type'] })
     const snapshot = c.req.valid('query').snapshot === 'true'
-    const token = (c.get as (key: string) => unknown)('tokenName')
-    const lease = streams.acquire(typeof token === 'string' ? token : 'anonymous', 'sse')
-    if (isRefusal(lease)) {
-      const err = apiError(429, refusalMessage(lease))
-      err.res?.headers.set('retry-after', String(STREAM_RETRY_AFTER_SECONDS))
-      throw err
-    }
-    const source = new SseSource(
-      journal,
-      feed.snapshots,
-      () => blocklist.size,
-      () => streams.now(),
-      {
-        snapshot,
-        lastEventId: c.req.header('last-event-id'),
-        heartbeatMs,
-      },
+    const lastEventId = c.req.header('last-event-id')
+    return pacedResponse(
+      c,
+      streams,
+      { token: tokenOf(c), kind: 'sse', error: apiError },
+      () =>
+        new SseSource(
+          journal,
+          feed.snapshots,
+          () => blocklist.size,
+          () => streams.now(),
+          { snapshot, lastEventId, heartbeatMs },
+        ),
+      SSE_HEADERS,
     )
-    const outgoing = outgoingOf(c)
-    const body = pacedStream(source, lease, {
-      bufferBytes: streams.limits.bufferBytes,
-      ...(outgoing !== undefined ? { outgoing } : {}),
-    })
-    return c.body(body, 200, SSE_HEADERS)
   })
 }
