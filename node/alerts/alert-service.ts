@@ -315,14 +315,14 @@ export class AlertService {
     // messages, and judging them in one go, even refusing them cheaply, would hold up every other request.
     const live = origin !== 'sync'
     const early = await this.#inSlices(() => this.#check(bytes, peer, live, now))
-    if (!isUnverified(early)) return early
-    const { envelope } = early
-    const sender = Buffer.from(envelope.sender).toString('hex')
+    if (!('sender' in early)) return early
+    const { checked, sender } = early
+    const { envelope } = checked
     if (await this.#c.alerts.has(sender, envelope.seq)) {
       return refuse('replayed', `seq ${envelope.seq} already seen from this sender`)
     }
     // the state may have moved while we waited: #verify looks at it again
-    return this.#inSlices(() => this.#verify(early, sender, live, peer, this.#clock()))
+    return this.#inSlices(() => this.#verify(checked, sender, live, peer, this.#clock()))
   }
 
   async #inSlices<T>(work: () => T): Promise<T | Validation<never>> {
@@ -336,14 +336,14 @@ export class AlertService {
 
   /**
    * The forwarding peer's judging budget (before decoding), the pure checks short of the signature, then what
-   * memory says of replay and rates.
+   * memory says of replay and rates. Hands on the sender's hex, encoded once here for every later step.
    */
   #check(
     bytes: Uint8Array,
     peer: string | undefined,
     live: boolean,
     now: number,
-  ): Unverified<AlertBody> | Validation<never> {
+  ): { checked: Unverified<AlertBody>; sender: string } | Validation<never> {
     if (peer !== undefined) {
       const judged = this.#judgeBudget.take(peer, now)
       if (judged === 'flood') return refuse('flood', 'far more messages than this peer is allowed')
@@ -378,7 +378,7 @@ export class AlertService {
     }
     // The live rate limit guards the mesh against floods; a catch-up page is a backlog we asked for, held to a
     // per-sender allowance instead (charged only once the signature verified).
-    return this.#freshness(envelope, sender, live, now) ?? checked
+    return this.#freshness(envelope, sender, live, now) ?? { checked, sender }
   }
 
   /** Replay and rate from memory; undefined when the message may go on. Charges nothing. */
