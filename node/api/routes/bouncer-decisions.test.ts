@@ -9,32 +9,52 @@ import { openStore, type Store } from '../../store/open-store.ts'
 import { errorHandler } from '../errors.ts'
 import { bouncerDecisionRoutes } from './bouncer-decisions.ts'
 
+interface BouncerApi {
+  dir: string
+  store: Store
+  service: BouncerService
+  app: Hono
+  /** the key of the one bouncer, "fw" */
+  key: string
+}
+
+/** a bouncer service over `list` in its own store, its /v1 routes on a Hono app, and one bouncer key */
+async function openBouncerApi(
+  prefix: string,
+  list: MemoryBlocklist,
+  options?: Parameters<typeof bouncerService>[0],
+): Promise<BouncerApi> {
+  const dir = await tempDir(prefix)
+  const store = await openStore(dir)
+  const service = bouncerService(options)({ store, blocklist: list, logger: silentLogger() })
+  await service.start()
+  const key = (await service.keys.add('fw')).key
+  const app = new Hono()
+  app.onError(errorHandler(silentLogger()))
+  app.route('/v1', bouncerDecisionRoutes(service))
+  return { dir, store, service, app, key }
+}
+
+async function closeBouncerApi({ service, store, dir }: BouncerApi): Promise<void> {
+  await service.stop()
+  await store.close()
+  await rm(dir, { recursive: true, force: true })
+}
+
 describe('CrowdSec bouncer API (/v1)', () => {
-  let dir: string
-  let store: Store
+  let api: BouncerApi
   let service: BouncerService
   let list: MemoryBlocklist
   let app: Hono
-  let key: string
   const get = (path: string, init: RequestInit = {}) =>
-    app.request(path, { ...init, headers: { 'x-api-key': key, ...init.headers } })
+    app.request(path, { ...init, headers: { 'x-api-key': api.key, ...init.headers } })
 
   beforeAll(async () => {
-    dir = await tempDir('shieldwall-lapi-')
-    store = await openStore(dir)
     list = new MemoryBlocklist()
-    service = bouncerService()({ store, blocklist: list, logger: silentLogger() })
-    await service.start()
-    key = (await service.keys.add('fw')).key
-    app = new Hono()
-    app.onError(errorHandler(silentLogger()))
-    app.route('/v1', bouncerDecisionRoutes(service))
+    api = await openBouncerApi('shieldwall-lapi-', list)
+    ;({ service, app } = api)
   })
-  afterAll(async () => {
-    await service.stop()
-    await store.close()
-    await rm(dir, { recursive: true, force: true })
-  })
+  afterAll(() => closeBouncerApi(api))
 
   it('answers 403 "access forbidden" without a valid X-Api-Key, as LAPI does', async () => {
     for (const headers of [{}, { 'x-api-key': 'nope' }, { 'x-api-key': '' }] as Record<string, string>[]) {
@@ -152,37 +172,19 @@ describe('CrowdSec bouncer API (/v1)', () => {
 })
 
 describe('CrowdSec bouncer API: long answers', () => {
-  let dir: string
-  let store: Store
+  let api: BouncerApi
   let service: BouncerService
-  let list: MemoryBlocklist
-  let app: Hono
-  let key: string
-  const get = (path: string) => app.request(path, { headers: { 'x-api-key': key } })
+  const get = (path: string) => api.app.request(path, { headers: { 'x-api-key': api.key } })
 
   beforeAll(async () => {
-    dir = await tempDir('shieldwall-lapi-long-')
-    store = await openStore(dir)
-    list = new MemoryBlocklist()
+    const list = new MemoryBlocklist()
     for (let i = 0; i < 5000; i++)
       list.block({ value: `10.${(i >> 8) & 255}.${i & 255}.1`, scenario: 'ssh-bf' })
     list.block({ value: '198.51.100.0/24', scenario: 'http-crawl' })
-    service = bouncerService({ streams: { maxPerToken: 1 } })({
-      store,
-      blocklist: list,
-      logger: silentLogger(),
-    })
-    await service.start()
-    key = (await service.keys.add('fw')).key
-    app = new Hono()
-    app.onError(errorHandler(silentLogger()))
-    app.route('/v1', bouncerDecisionRoutes(service))
+    api = await openBouncerApi('shieldwall-lapi-long-', list, { streams: { maxPerToken: 1 } })
+    service = api.service
   })
-  afterAll(async () => {
-    await service.stop()
-    await store.close()
-    await rm(dir, { recursive: true, force: true })
-  })
+  afterAll(() => closeBouncerApi(api))
 
   it('lists the whole list as it is read: one JSON array by id, or null when nothing matches', async () => {
     const all = await (await get('/v1/decisions')).json()
