@@ -1,6 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { peerIdFromEd25519PublicKey } from '../crypto/identity/peer-id.ts'
 import { AlertStore } from '../node/alerts/alert-store.ts'
@@ -15,6 +13,7 @@ import { openStore, type Store } from '../node/store/open-store.ts'
 import { encodeEnvelope } from '../protocol/envelope/envelope.ts'
 import type { BlocklistSummaryBody } from '../protocol/messages/blocklist-summary.ts'
 import { sealedAlert, signer, type Signer } from './helpers/hostile-peer.ts'
+import { tempDir } from './helpers/test-node.ts'
 
 /**
  * Issue 15, finding 4, scaled down: between two trusted peers' alerts about one address, fresh keys send signed
@@ -40,7 +39,7 @@ let defense: CommunityDefense
 const peerIdOf = (s: Signer) => peerIdFromEd25519PublicKey(s.publicKey).toString()
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sw-evict-'))
+  dir = await tempDir('sw-evict-')
   store = await openStore(dir)
   now = 1_800_000_000_000
   const clock = () => now
@@ -77,6 +76,13 @@ async function trustedAlert(by: Signer) {
   await defense.onPeerAlert(stored)
 }
 
+/** two peers pinned trusted */
+async function trustedPair(): Promise<[Signer, Signer]> {
+  const pair: [Signer, Signer] = [signer(), signer()]
+  for (const s of pair) await book.pin(peerIdOf(s), 'trusted')
+  return pair
+}
+
 async function flood(): Promise<number> {
   let named = 0
   for (let k = 0; k < FRESH_KEYS; k++) {
@@ -106,11 +112,7 @@ async function flood(): Promise<number> {
 
 describe('evidence slots bounded by trust (issue 15, finding 4)', () => {
   it('a flood of summaries from fresh keys does not evict a trusted report: the second trusted voice blocks', async () => {
-    const a = signer()
-    const b = signer()
-    await book.pin(peerIdOf(a), 'trusted')
-    await book.pin(peerIdOf(b), 'trusted')
-
+    const [a, b] = await trustedPair()
     await trustedAlert(a)
     expect(list.lookup(ADDRESS)).toHaveLength(0)
     const named = await flood()
@@ -129,10 +131,7 @@ describe('evidence slots bounded by trust (issue 15, finding 4)', () => {
   })
 
   it('control: without the flood the two trusted voices block', async () => {
-    const a = signer()
-    const b = signer()
-    await book.pin(peerIdOf(a), 'trusted')
-    await book.pin(peerIdOf(b), 'trusted')
+    const [a, b] = await trustedPair()
     await trustedAlert(a)
     await trustedAlert(b)
     expect(list.lookup(ADDRESS)).toHaveLength(1)
