@@ -3,6 +3,18 @@ import { RoundClock, nextRoundEvent, roundAt, roundFits, type RoundEvent } from 
 
 const init = { roundMs: 1000, epochMs: 0, trainFraction: 0.1, closeFraction: 0.8 }
 
+const T0 = 1_000_000
+
+/** on fake timers and a fake Date from T0: a clock of 200 ms rounds from T0, training at +20 and closing at +120 */
+async function withFastClock(test: (clock: RoundClock) => Promise<void>): Promise<void> {
+  vi.useFakeTimers({ now: T0 })
+  try {
+    await test(new RoundClock({ roundMs: 200, trainFraction: 0.1, closeFraction: 0.6, epochMs: T0 }))
+  } finally {
+    vi.useRealTimers()
+  }
+}
+
 describe('round clock', () => {
   it('takes a claimed round only if it fits the clock: past rounds, the current one, one ahead for skew', () => {
     // at 5300 the clock is in round 5
@@ -48,21 +60,14 @@ describe('round clock', () => {
   // Fake timers and a fake Date: on a busy machine real timers fire late and their events are dropped (by design),
   // so a real-time test could only assert order. Here every event is due and checked.
   it('fires every train and close event at its time, in order, and none after stop', async () => {
-    vi.useFakeTimers({ now: 1_000_000 })
-    try {
-      const clock = new RoundClock({
-        roundMs: 200,
-        trainFraction: 0.1,
-        closeFraction: 0.6,
-        epochMs: Date.now(),
-      })
+    await withFastClock(async (clock) => {
       const seen: Array<RoundEvent & { firedAt: number }> = []
       clock.start((e) => {
         seen.push({ ...e, firedAt: Date.now() })
       })
       await vi.advanceTimersByTimeAsync(450)
       clock.stop()
-      const t = 1_000_000
+      const t = T0
       expect(seen).toEqual([
         { kind: 'train', round: 0, at: t + 20, firedAt: t + 20 },
         { kind: 'close', round: 0, at: t + 120, firedAt: t + 120 },
@@ -72,34 +77,23 @@ describe('round clock', () => {
       ])
       await vi.advanceTimersByTimeAsync(250)
       expect(seen).toHaveLength(5)
-    } finally {
-      vi.useRealTimers()
-    }
+    })
   })
 
   it('drops an event whose time passed long ago (the process slept) and carries on with the schedule', async () => {
-    vi.useFakeTimers({ now: 1_000_000 })
-    try {
-      const clock = new RoundClock({
-        roundMs: 200,
-        trainFraction: 0.1,
-        closeFraction: 0.6,
-        epochMs: Date.now(),
-      })
+    await withFastClock(async (clock) => {
       const seen: RoundEvent[] = []
       clock.start((e) => {
         seen.push(e)
       })
       // the wall clock jumps 250 ms while the timer for the train at +20 is pending: it fires 230 ms late
-      vi.setSystemTime(1_000_250)
+      vi.setSystemTime(T0 + 250)
       await vi.advanceTimersByTimeAsync(20)
       expect(seen).toEqual([])
       // the schedule goes on from the clock: the close of round 1 at +320
       await vi.advanceTimersByTimeAsync(100)
       clock.stop()
-      expect(seen).toEqual([{ kind: 'close', round: 1, at: 1_000_320 }])
-    } finally {
-      vi.useRealTimers()
-    }
+      expect(seen).toEqual([{ kind: 'close', round: 1, at: T0 + 320 }])
+    })
   })
 })
