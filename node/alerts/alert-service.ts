@@ -316,13 +316,13 @@ export class AlertService {
     const live = origin !== 'sync'
     const early = await this.#inSlices(() => this.#check(bytes, peer, live, now))
     if (!('sender' in early)) return early
-    const { checked, sender } = early
+    const { checked, sender, catchUp } = early
     const { envelope } = checked
     if (await this.#c.alerts.has(sender, envelope.seq)) {
       return refuse('replayed', `seq ${envelope.seq} already seen from this sender`)
     }
     // the state may have moved while we waited: #verify looks at it again
-    return this.#inSlices(() => this.#verify(checked, sender, live, peer, this.#clock()))
+    return this.#inSlices(() => this.#verify(checked, sender, catchUp, peer, this.#clock()))
   }
 
   async #inSlices<T>(work: () => T): Promise<T | Validation<never>> {
@@ -336,14 +336,15 @@ export class AlertService {
 
   /**
    * The forwarding peer's judging budget (before decoding), the pure checks short of the signature, then what
-   * memory says of replay and rates. Hands on the sender's hex, encoded once here for every later step.
+   * memory says of replay and rates. Hands on the sender's hex, and for a catch-up message its peer id (what
+   * the sync budget is keyed by), each worked out once here for every later step.
    */
   #check(
     bytes: Uint8Array,
     peer: string | undefined,
     live: boolean,
     now: number,
-  ): { checked: Unverified<AlertBody>; sender: string } | Validation<never> {
+  ): { checked: Unverified<AlertBody>; sender: string; catchUp: string | undefined } | Validation<never> {
     if (peer !== undefined) {
       const judged = this.#judgeBudget.take(peer, now)
       if (judged === 'flood') return refuse('flood', 'far more messages than this peer is allowed')
@@ -378,23 +379,27 @@ export class AlertService {
     }
     // The live rate limit guards the mesh against floods; a catch-up page is a backlog we asked for, held to a
     // per-sender allowance instead (charged only once the signature verified).
-    return this.#freshness(envelope, sender, live, now) ?? { checked, sender }
+    const catchUp = live ? undefined : peerIdFromEd25519PublicKey(envelope.sender).toString()
+    return this.#freshness(envelope, sender, catchUp, now) ?? { checked, sender, catchUp }
   }
 
-  /** Replay and rate from memory; undefined when the message may go on. Charges nothing. */
+  /**
+   * Replay and rate from memory; undefined when the message may go on. Charges nothing. `catchUp` is the
+   * sender's peer id for a message from catch-up, undefined for a live one.
+   */
   #freshness(
     envelope: Envelope<AlertBody>,
     sender: string,
-    live: boolean,
+    catchUp: string | undefined,
     now: number,
   ): Validation<never> | undefined {
     if (this.#inFlight.has(`${sender}:${envelope.seq}`)) {
       return refuse('replayed', `seq ${envelope.seq} already being stored`)
     }
-    if (live && this.#limiter.recent(sender, now) >= this.#init.maxPerSenderPerMinute) {
+    if (catchUp === undefined && this.#limiter.recent(sender, now) >= this.#init.maxPerSenderPerMinute) {
       return refuse('rate_limited', `more than ${this.#init.maxPerSenderPerMinute} messages in a minute`)
     }
-    if (!live && this.#syncBudget.peek(this.#senderPeerId(envelope.sender), now) !== 'ok') {
+    if (catchUp !== undefined && this.#syncBudget.peek(catchUp, now) !== 'ok') {
       return refuse('over_budget', 'this sender has had all the catch-up alerts it is allowed for now')
     }
     return undefined
@@ -404,11 +409,11 @@ export class AlertService {
   #verify(
     checked: Unverified<AlertBody>,
     sender: string,
-    live: boolean,
+    catchUp: string | undefined,
     peer: string | undefined,
     now: number,
   ): Validation<AlertBody> {
-    const late = this.#freshness(checked.envelope, sender, live, now)
+    const late = this.#freshness(checked.envelope, sender, catchUp, now)
     if (late !== undefined) return late
     if (peer !== undefined) {
       // Past this budget the message is only dropped, never held against the peer: what a relay hands us to
@@ -424,14 +429,10 @@ export class AlertService {
     this.counts.verified++
     const verdict = checkSignature(checked)
     if (verdict.action !== 'accept') return verdict
-    if (live) this.#limiter.record(sender, now)
-    else this.#syncBudget.take(this.#senderPeerId(checked.envelope.sender), now)
+    if (catchUp === undefined) this.#limiter.record(sender, now)
+    else this.#syncBudget.take(catchUp, now)
     this.#inFlight.add(`${sender}:${checked.envelope.seq}`)
     return verdict
-  }
-
-  #senderPeerId(publicKey: Uint8Array): string {
-    return peerIdFromEd25519PublicKey(publicKey).toString()
   }
 
   async #store(
