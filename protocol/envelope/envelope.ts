@@ -74,14 +74,26 @@ const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSa
  */
 export const MAX_BODY_NESTING = 16
 
-/** Iterative, so the check itself neither recurses nor costs more than one pass over the value. */
+/**
+ * Iterative, so the check itself neither recurses nor costs more than one pass over the value. It runs on every
+ * message decoded (a summary body is a thousand entries), so values and depths go on two flat stacks rather than
+ * a pair allocated per node, and only containers are pushed.
+ */
 function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]]
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!
-    if (v === null || typeof v !== 'object' || v instanceof Uint8Array) continue
+  const values: object[] = []
+  const depths: number[] = []
+  const push = (v: unknown, depth: number): void => {
+    if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return
+    values.push(v)
+    depths.push(depth)
+  }
+  push(value, 1)
+  while (values.length > 0) {
+    const v = values.pop()!
+    const depth = depths.pop()!
     if (depth > limit) return true
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1])
+    if (Array.isArray(v)) for (const child of v) push(child, depth + 1)
+    else for (const key in v) if (Object.hasOwn(v, key)) push((v as Record<string, unknown>)[key], depth + 1)
   }
   return false
 }
